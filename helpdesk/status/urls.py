@@ -1,0 +1,8 @@
+from django.urls import path
+
+from helpdesk.status import views
+
+app_name = "status"
+urlpatterns = [
+    path("<str:token>/", views.status_page, name="page"),
+]

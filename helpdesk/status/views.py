@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def status_page(request, token):
+    return HttpResponse("status")

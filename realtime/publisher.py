@@ -1,0 +1,2 @@
+def publish_after_commit(events):
+    pass

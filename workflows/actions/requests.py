@@ -1,0 +1,135 @@
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk.models import Customer, Department, Priority, Request, StaffMembership
+from workflows import permissions
+from workflows.actions.validation import require, text
+from workflows.errors import InvalidInput
+from workflows.log import changing
+from workflows.states import RequestStatus
+
+
+def open_request(
+    *,
+    customer,
+    subject,
+    body,
+    department=None,
+    channel=Request.Channel.WEB,
+    priority=Priority.NORMAL,
+    actor=None,
+):
+    """A customer's request enters the system: from the web, email, the API or a phone call."""
+    if not isinstance(customer, Customer):
+        raise InvalidInput("A request needs a customer.")
+    if actor is not None:
+        require(permissions.uses_console(actor), "Only agents can open requests for customers.")
+    if priority not in Priority.values:
+        raise InvalidInput(f"Unknown priority {priority!r}.")
+    if channel not in Request.Channel.values:
+        raise InvalidInput(f"Unknown channel {channel!r}.")
+    department = department or Department.objects.order_by("pk").first()
+    if department is None:
+        raise InvalidInput("No department exists to receive requests.")
+    with transaction.atomic():
+        request = Request.objects.create(
+            customer=customer,
+            subject=text(subject, "Subject", max_length=200),
+            body=text(body, "Description"),
+            channel=channel,
+            priority=priority,
+            department=department,
+        )
+        with changing(request.pk, actor) as change:
+            change.record(
+                "request_opened",
+                public=True,
+                subject=request.subject,
+                channel=channel,
+                department=department.name,
+            )
+        return change.request
+
+
+def assign(request_id, actor, assignee, *, expected_seq=None):
+    with changing(request_id, actor, expected_seq=expected_seq) as change:
+        request = change.request
+        require(permissions.can_work_request(actor, request), "You cannot assign this request.")
+        if assignee is not None and not (
+            permissions.is_admin(assignee)
+            or StaffMembership.objects.filter(
+                user=assignee,
+                department_id=request.department_id,
+                role__in=permissions.CONSOLE_ROLES,
+            ).exists()
+        ):
+            raise InvalidInput(f"{assignee} does not work requests for {request.department}.")
+        if assignee == request.assignee:
+            return request
+        request.assignee = assignee
+        change.record(
+            "assigned",
+            public=False,
+            assignee_id=assignee.pk if assignee else None,
+            assignee=assignee.get_full_name() or assignee.username if assignee else "",
+        )
+        change.move_if_possible("accept")
+        return request
+
+
+def change_priority(request_id, actor, priority, *, reason="", expected_seq=None):
+    if priority not in Priority.values:
+        raise InvalidInput(f"Unknown priority {priority!r}.")
+    with changing(request_id, actor, expected_seq=expected_seq) as change:
+        request = change.request
+        if actor is not None:
+            require(permissions.can_work_request(actor, request), "You cannot change priority.")
+        if request.priority == priority:
+            return request
+        old = request.priority
+        request.priority = priority
+        change.record(
+            "priority_changed", public=False, old=old, new=priority, reason=reason.strip()
+        )
+        return request
+
+
+def _console_transition(request_id, actor, transition, *, expected_seq, **payload):
+    with changing(request_id, actor, expected_seq=expected_seq) as change:
+        request = change.request
+        require(
+            permissions.can_work_request(actor, request), f"You cannot {transition} this request."
+        )
+        change.move(transition)
+        if request.status == RequestStatus.RESOLVED:
+            request.resolved_at = timezone.now()
+        if payload:
+            change.record(transition, public=False, **payload)
+        return request
+
+
+def resolve(request_id, actor, *, expected_seq=None):
+    return _console_transition(request_id, actor, "resolve", expected_seq=expected_seq)
+
+
+def reopen(request_id, actor, *, reason="", expected_seq=None):
+    reason = text(reason, "Reason", max_length=2000, required=False)
+    extra = {"reason": reason} if reason else {}
+    return _console_transition(request_id, actor, "reopen", expected_seq=expected_seq, **extra)
+
+
+def close(request_id, actor, *, expected_seq=None):
+    return _console_transition(request_id, actor, "close", expected_seq=expected_seq)
+
+
+def revoke_status_link(request_id, actor):
+    """Replace the customer's status token: the old link and its open sockets stop at once."""
+    from helpdesk.models import new_public_token
+
+    with changing(request_id, actor) as change:
+        request = change.request
+        require(permissions.can_work_request(actor, request), "You cannot revoke this link.")
+        old_token = request.public_token
+        request.public_token = new_public_token()
+        change.record("status_link_revoked", public=False, revoked_token_hint=old_token[:4])
+        return request

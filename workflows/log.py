@@ -1,0 +1,120 @@
+"""The one way a request changes: lock it, move it, log it, publish after commit.
+
+`changing(request_id, ...)` is what every action runs inside. The row lock serialises
+writers on one request, so the per-request sequence stays gapless; events written here are
+handed to the realtime publisher only once the transaction commits.
+"""
+
+from contextlib import contextmanager
+
+from django.db import transaction
+from django_fsm import can_proceed
+
+from helpdesk.models import Event, Request
+from workflows.errors import Conflict, NotFound
+
+PUBLIC = Event.Visibility.PUBLIC
+INTERNAL = Event.Visibility.INTERNAL
+
+
+class Change:
+    """A request locked for one action, and the events that action writes."""
+
+    def __init__(self, request, actor):
+        self.request = request
+        self.actor = actor
+        self.events = []
+
+    def record(self, type, *, public, **payload):
+        self.request.last_event_seq += 1
+        event = Event.objects.create(
+            request=self.request,
+            seq=self.request.last_event_seq,
+            type=type,
+            actor=self.actor if getattr(self.actor, "is_authenticated", False) else None,
+            visibility=PUBLIC if public else INTERNAL,
+            payload=payload,
+        )
+        self.events.append(event)
+        return event
+
+    def move(self, transition_name, *, refusal=None):
+        """Run an FSM transition, or refuse with the transitions allowed from here."""
+        request = self.request
+        transition = getattr(request, transition_name)
+        if not can_proceed(transition):
+            raise Conflict(
+                refusal or f"Cannot {transition_name.replace('_', ' ')} this request now.",
+                current_state=request.status,
+                allowed=allowed_actions(request),
+            )
+        before = request.status
+        transition()
+        if request.status != before:
+            self.record(
+                "status_changed", public=True, old=before, new=request.status, **self._where()
+            )
+
+    def move_if_possible(self, transition_name):
+        if can_proceed(getattr(self.request, transition_name)):
+            self.move(transition_name)
+
+    def _where(self):
+        """Which departments hold the request now: the status page says it in plain words."""
+        from workflows.states import ACTIVE_TASK_STATES
+
+        names = sorted(
+            {
+                t.department.name
+                for t in self.request.tasks.select_related("department").filter(
+                    status__in=ACTIVE_TASK_STATES
+                )
+            }
+        )
+        return {"departments": names} if names else {}
+
+
+# The staff actions behind each transition; the others happen on their own (a customer's
+# reply, the last department task finishing).
+ACTION_OF_TRANSITION = {
+    "accept": "assign",
+    "await_customer": "reply",
+    "await_departments": "hand_off",
+    "resolve": "resolve",
+    "reopen": "reopen",
+    "close": "close",
+}
+
+
+def allowed_actions(request):
+    """The actions the request's state allows now, by the names staff know them by."""
+    return sorted(
+        {
+            ACTION_OF_TRANSITION[t.name]
+            for t in request.get_available_status_transitions()
+            if t.name in ACTION_OF_TRANSITION
+        }
+    )
+
+
+@contextmanager
+def changing(request_id, actor, *, expected_seq=None):
+    """Lock the request, yield a Change, save it and schedule the publish on commit."""
+    from realtime.publisher import publish_after_commit
+
+    with transaction.atomic():
+        try:
+            request = Request.objects.select_for_update().get(pk=request_id)
+        except Request.DoesNotExist:
+            raise NotFound("No such request.") from None
+        if expected_seq is not None and int(expected_seq) != request.last_event_seq:
+            raise Conflict(
+                "This request changed since you loaded it; review the latest and try again.",
+                current_state=request.status,
+                allowed=allowed_actions(request),
+            )
+        change = Change(request, actor)
+        yield change
+        if change.events:
+            request.save()
+            publish_after_commit(change.events)
