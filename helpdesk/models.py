@@ -289,11 +289,11 @@ class Event(models.Model):
     def __str__(self):
         return f"#{self.request_id}.{self.seq} {self.type}"
 
-    @property
-    def is_public(self):
-        return self.visibility == self.Visibility.PUBLIC
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise ValueError("Events are append-only.")
         super().save(*args, **kwargs)
+
+    @property
+    def is_public(self):
+        return self.visibility == self.Visibility.PUBLIC

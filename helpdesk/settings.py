@@ -84,6 +84,8 @@ SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", BASE_DIR / "db.sqlite3"))
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Parallel test runs on one server each need their own test database.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("NUCLEUS_TEST_DB") or None}
 else:
     DATABASES = {
         "default": {
@@ -97,7 +99,9 @@ else:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
             # Live-server tests run daphne in a child process: it needs a file, not :memory:.
-            "TEST": {"NAME": str(BASE_DIR / "test-db.sqlite3")},
+            "TEST": {
+                "NAME": os.environ.get("NUCLEUS_TEST_DB") or str(BASE_DIR / "test-db.sqlite3")
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
