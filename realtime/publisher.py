@@ -1,2 +1,73 @@
-def publish_after_commit(events):
-    pass
+"""After commit, hand a request's new events to every ASGI process.
+
+The Event table is the outbox: an event is marked published once it is handed over, and
+whatever a crash or an unreachable Redis leaves unpublished the relay picks up later.
+Clients de-duplicate by sequence number, so a second delivery is harmless.
+"""
+
+import json
+import logging
+from functools import cache
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from helpdesk.models import Event
+
+log = logging.getLogger(__name__)
+
+
+def publish_after_commit(request, events):
+    """Called by workflows.log inside the action's transaction; a rollback publishes nothing."""
+    event_ids = [event.pk for event in events]
+    topics = list_topics(request, events)
+    transaction.on_commit(lambda: publish(request.pk, event_ids, topics), robust=True)
+
+
+def list_topics(request, events):
+    """Queue and inbox lists that show this request: its department's, its task departments',
+    and its assignee's."""
+    departments = {request.department_id} | {
+        e.payload["department_id"] for e in events if "department_id" in e.payload
+    }
+    topics = [f"dept:{d}" for d in sorted(departments)]
+    if request.assignee_id:
+        topics.append(f"user:{request.assignee_id}")
+    return topics
+
+
+def publish(request_id, event_ids, topics):
+    message = {"request_id": request_id, "event_ids": event_ids, "topics": topics}
+    if not deliver(message):
+        return False
+    Event.objects.filter(pk__in=event_ids, published_at__isnull=True).update(
+        published_at=timezone.now()
+    )
+    return True
+
+
+def deliver(message):
+    """One message per process: Redis pub/sub when scaled, the local hub when embedded."""
+    if settings.REDIS_URL:
+        try:
+            redis_client().publish(pubsub_channel(), json.dumps(message))
+        except Exception as exc:  # Redis down must never fail a write: the relay retries.
+            log.warning("live publish failed, left for the relay: %s", exc)
+            return False
+        return True
+    from realtime.hub import hub
+
+    return hub.submit_threadsafe(message)
+
+
+def pubsub_channel():
+    """Per database, so parallel test runs and several deployments on one Redis stay apart."""
+    return f"nucleus:events:{connection.settings_dict['NAME']}"
+
+
+@cache
+def redis_client():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)

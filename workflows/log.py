@@ -117,4 +117,4 @@ def changing(request_id, actor, *, expected_seq=None):
         yield change
         if change.events:
             request.save()
-            publish_after_commit(change.events)
+            publish_after_commit(request, change.events)

@@ -1,7 +1,86 @@
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from helpdesk import selectors
+from helpdesk.console.forms import REQUEST_ACTIONS, SIMPLE_ACTIONS
+from helpdesk.models import Department, Priority
+from workflows import permissions
+from workflows.log import allowed_actions
+from workflows.states import ACTIVE_TASK_STATES
+
+
+def visible_request_or_404(user, pk):
+    """Another department's request is not found rather than forbidden: nothing to learn."""
+    try:
+        return selectors.request_with_context(pk, permissions.visible_requests(user))
+    except permissions.Request.DoesNotExist:
+        raise Http404("No such request.") from None
+
+
+def request_context(user, req):
+    tasks = selectors.tasks_of(req)
+    can_work = permissions.can_work_request(user, req)
+    staff = (
+        get_user_model()
+        .objects.filter(
+            memberships__department=req.department, memberships__role__in=permissions.CONSOLE_ROLES
+        )
+        .order_by("first_name", "username")
+    )
+    return {
+        "req": req,
+        "tasks": tasks,
+        "open_tasks": [t for t in tasks if t.status in ACTIVE_TASK_STATES],
+        "can_work": can_work,
+        "can_lead": permissions.can_lead_request(user, req),
+        "allowed": allowed_actions(req) if can_work else [],
+        "simple_actions": SIMPLE_ACTIONS,
+        "assignable": staff,
+        "priorities": Priority.choices,
+        "departments": Department.objects.all(),
+    }
+
+
+@login_required
+@require_GET
+def request_page(request, pk):
+    req = visible_request_or_404(request.user, pk)
+    context = request_context(request.user, req) | {
+        "events": selectors.timeline(req),
+        "ctx": selectors.customer_context(req),
+        "section": "console",
+    }
+    return render(request, "console/request.html", context)
+
+
+@login_required
+@require_GET
+def request_actions(request, pk):
+    req = visible_request_or_404(request.user, pk)
+    return render(request, "console/request.html#actions", request_context(request.user, req))
+
+
+@login_required
+@require_POST
+def act(request, pk, action):
+    handler = REQUEST_ACTIONS.get(action)
+    if handler is None:
+        raise Http404("No such action.")
+    req = visible_request_or_404(request.user, pk)
+    handler(req, request.user, request.POST)
+    if not request.htmx:
+        return redirect("console:request", pk=pk)
+    if action in ("reply", "note"):
+        # A fresh, empty composer; the message itself arrives over the live socket.
+        req.refresh_from_db()
+        context = request_context(request.user, req)
+        return render(request, "console/request.html#composer", context)
+    return HttpResponse('<div id="alerts" hx-swap-oob="true"></div>')
 
 
 @login_required
 def queue(request):
-    return HttpResponse("console")
+    return HttpResponse("console queue: being built")

@@ -5,4 +5,5 @@ from helpdesk.status import views
 app_name = "status"
 urlpatterns = [
     path("<str:token>/", views.status_page, name="page"),
+    path("<str:token>/reply/", views.reply, name="reply"),
 ]

@@ -1,5 +1,56 @@
-from django.http import HttpResponse
+"""The customer's status page: no login, an unguessable link, the public timeline only."""
+
+import hmac
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from helpdesk import selectors
+from helpdesk.models import Request
+from workflows import actions
 
 
+def request_for_token(token):
+    """Wrong, truncated and revoked tokens all get the same 404."""
+    req = (
+        Request.objects.select_related("customer", "department").filter(public_token=token).first()
+    )
+    if req is None or not hmac.compare_digest(req.public_token, token):
+        raise Http404("No such page.")
+    return req
+
+
+def status_context(req):
+    events = selectors.timeline(req, public_only=True)
+    departments = sorted(
+        {t.department.name for t in selectors.tasks_of(req) if t.status in ("open", "claimed")}
+    )
+    return {
+        "req": req,
+        "events": events,
+        "departments": departments,
+        "seq": events[-1].seq if events else 0,
+    }
+
+
+def _private(response):
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
 def status_page(request, token):
-    return HttpResponse("status")
+    req = request_for_token(token)
+    return _private(render(request, "status/page.html", status_context(req)))
+
+
+@require_POST
+def reply(request, token):
+    req = request_for_token(token)
+    actions.customer_reply(req.pk, req.customer, request.POST.get("body"))
+    if not request.htmx:
+        return redirect("status:page", token=token)
+    return _private(render(request, "status/page.html#reply_form", {"req": req}))

@@ -1,0 +1,111 @@
+"""Read-side queries for the pages and the live fragments: a constant number of SQL queries
+however long the history, so a live update and a fresh page load cost the same to render."""
+
+from django.db.models import Prefetch
+
+from helpdesk.models import ContextFact, DepartmentTask, Event, Goal, Message, Request
+from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES
+
+RECENT_LIMIT = 10
+TIMELINE_LIMIT = 500
+
+
+def request_with_context(pk, queryset=None):
+    return (
+        (queryset or Request.objects)
+        .select_related("customer__organisation", "department", "assignee")
+        .get(pk=pk)
+    )
+
+
+def attach_objects(events):
+    """Give each event the message or task it is about (two queries for any number)."""
+    message_ids = {e.payload["message_id"] for e in events if "message_id" in e.payload}
+    task_ids = {e.payload["task_id"] for e in events if "task_id" in e.payload}
+    messages = (
+        Message.objects.select_related("author_user", "author_customer").in_bulk(message_ids)
+        if message_ids
+        else {}
+    )
+    tasks = (
+        DepartmentTask.objects.select_related("department", "assignee").in_bulk(task_ids)
+        if task_ids
+        else {}
+    )
+    for event in events:
+        event.message = messages.get(event.payload.get("message_id"))
+        event.task = tasks.get(event.payload.get("task_id"))
+    return events
+
+
+def timeline(request, *, public_only=False, after_seq=0, event_ids=None):
+    """The request's log in order; the customer's view holds public events only."""
+    events = Event.objects.filter(request=request, seq__gt=after_seq).select_related("actor")
+    if public_only:
+        events = events.filter(visibility=Event.Visibility.PUBLIC)
+    if event_ids is not None:
+        events = events.filter(pk__in=event_ids)
+    return attach_objects(list(events.order_by("seq")[:TIMELINE_LIMIT]))
+
+
+def last_public_seq(request, before_seq):
+    return (
+        Event.objects.filter(
+            request=request, visibility=Event.Visibility.PUBLIC, seq__lt=before_seq
+        )
+        .order_by("-seq")
+        .values_list("seq", flat=True)
+        .first()
+        or 0
+    )
+
+
+def tasks_of(request):
+    return list(
+        request.tasks.select_related("department", "assignee", "created_by").order_by("created_at")
+    )
+
+
+def customer_context(request):
+    """Who the customer is, what they are trying to achieve, and everything else going on."""
+    customer = request.customer
+    org = customer.organisation
+    others = (
+        Request.objects.filter(customer=customer)
+        .exclude(pk=request.pk)
+        .select_related("department")
+        .order_by("-created_at")
+    )
+    goals = Goal.objects.filter(customer=customer)
+    facts = ContextFact.objects.filter(customer=customer)
+    if org is not None:
+        goals = Goal.objects.filter(customer=customer) | Goal.objects.filter(organisation=org)
+        facts = ContextFact.objects.filter(customer=customer) | ContextFact.objects.filter(
+            organisation=org
+        )
+    return {
+        "customer": customer,
+        "organisation": org,
+        "goals": list(goals.order_by("status", "-created_at")[:RECENT_LIMIT]),
+        "open_requests": list(others.filter(status__in=ACTIVE_REQUEST_STATES)[:RECENT_LIMIT]),
+        "past_requests": list(others.exclude(status__in=ACTIVE_REQUEST_STATES)[:RECENT_LIMIT]),
+        "facts": list(facts.order_by("-observed_at")[:RECENT_LIMIT]),
+        "tasks_elsewhere": list(
+            DepartmentTask.objects.filter(request__customer=customer, status__in=ACTIVE_TASK_STATES)
+            .exclude(request=request)
+            .select_related("department", "request")
+            .order_by("-created_at")[:RECENT_LIMIT]
+        ),
+    }
+
+
+def requests_with_open_tasks(queryset):
+    return queryset.prefetch_related(
+        Prefetch(
+            "tasks",
+            queryset=DepartmentTask.objects.filter(status__in=ACTIVE_TASK_STATES).select_related(
+                "department"
+            ),
+            to_attr="open_tasks",
+        )
+    )

@@ -1,0 +1,209 @@
+"""Websocket endpoints. Thin: authorise once, join the hub, write what it hands over.
+
+Every subscription is derived on the server from what the user may see; nothing the client
+sends chooses a group. A socket resumes from the sequence number its page was rendered at.
+"""
+
+import json
+import logging
+import time
+import uuid
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from realtime import fragments, presence
+from realtime.hub import hub
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME = 4096
+MAX_FRAMES_PER_SECOND = 10
+FORBIDDEN = 4403
+
+
+class LiveSocket(AsyncWebsocketConsumer):
+    """Base: subclasses set `topics` (and `request_id`, `public` for request streams)."""
+
+    # No per-socket channel-layer channel: the hub writes to local sockets directly.
+    channel_layer_alias = "hub-only"
+    request_id = None
+    public = False
+    topics = ()
+
+    async def connect(self):
+        self.socket_id = uuid.uuid4().hex
+        self.last_seq = 0
+        self.syncing = False
+        self.pending = []
+        self.frames = []
+        if not await database_sync_to_async(self.authorise)():
+            await self.close(code=FORBIDDEN)
+            return
+        await hub.ensure_started()
+        await self.accept()
+        hub.subscribe(self, self.topics)
+        await self.connected()
+
+    async def disconnect(self, code):
+        hub.unsubscribe(self, self.topics)
+
+    async def connected(self):
+        await self.resume(self._after())
+
+    def authorise(self):
+        raise NotImplementedError
+
+    # -- from the hub -------------------------------------------------------------
+    async def deliver(self, push):
+        if push.close_unless_token:
+            if push.close_unless_token != getattr(self, "token", None):
+                await self.close(code=FORBIDDEN)
+            return
+        if not push.seq:
+            await self.send(text_data=push.html)
+            return
+        if self.syncing:
+            self.pending.append(push)
+            return
+        if push.seq <= self.last_seq:
+            return
+        if push.after > self.last_seq:
+            await self.resume(self.last_seq)  # a gap: fetch it from the log, in order
+            return
+        self.last_seq = push.seq
+        await self.send(text_data=push.html)
+
+    async def live_state_changed(self, live):
+        await self.send(text_data=fragments.live_state(live).html)
+        if live:
+            await self.connected()
+
+    async def resume(self, after):
+        if self.request_id is None:
+            return
+        self.syncing = True
+        try:
+            if after is None:
+                after = await database_sync_to_async(fragments.newest_seq)(
+                    self.request_id, public=self.public
+                )
+            push = await database_sync_to_async(fragments.catch_up)(
+                self.request_id, after, public=self.public
+            )
+            self.last_seq = max(after, push.seq if push else 0)
+            if push is not None:
+                await self.send(text_data=push.html)
+        finally:
+            self.syncing = False
+        pending, self.pending = self.pending, []
+        for push in pending:
+            await self.deliver(push)
+
+    # -- from the browser -------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        now = time.monotonic()
+        self.frames = [t for t in self.frames if now - t < 1.0] + [now]
+        size = len(text_data or bytes_data or "")
+        if size > MAX_FRAME or len(self.frames) > MAX_FRAMES_PER_SECOND:
+            log.warning("closing a socket that sent %s bytes / %s frames", size, len(self.frames))
+            await self.close(code=1009 if size > MAX_FRAME else 1008)
+            return
+        try:
+            message = json.loads(text_data or "{}")
+        except ValueError:
+            return
+        if isinstance(message, dict):
+            await self.on_message(message)
+
+    async def on_message(self, message):
+        """Sockets ignore what they do not expect."""
+
+    def _after(self):
+        """The newest sequence number the page shows; without one, only what comes next."""
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        try:
+            return max(0, int(query["after"][0]))
+        except (KeyError, ValueError):
+            return None
+
+
+class RequestSocket(LiveSocket):
+    """A staff member's request page: the whole log, presence and typing."""
+
+    def authorise(self):
+        from helpdesk.models import Request
+        from workflows import permissions
+
+        self.user = self.scope.get("user")
+        self.request_id = int(self.scope["url_route"]["kwargs"]["pk"])
+        req = Request.objects.filter(pk=self.request_id).first()
+        if req is None or not self.user or not permissions.can_view_request(self.user, req):
+            return False
+        self.topics = (f"request:{self.request_id}",)
+        return True
+
+    async def connected(self):
+        await super().connected()
+        await database_sync_to_async(presence.join)(self.request_id, self.socket_id, self.user)
+        await self._announce_presence()
+
+    async def disconnect(self, code):
+        await super().disconnect(code)
+        if self.request_id is not None and self.topics:
+            await database_sync_to_async(presence.leave)(self.request_id, self.socket_id)
+            await self._announce_presence()
+
+    async def on_message(self, message):
+        if message.get("type") == "typing":
+            await database_sync_to_async(presence.composing)(
+                self.request_id, self.socket_id, self.user, message.get("kind")
+            )
+            await self._announce_presence()
+
+    async def _announce_presence(self):
+        from realtime.publisher import deliver
+
+        await database_sync_to_async(deliver)({"presence": self.request_id})
+
+
+class StatusSocket(LiveSocket):
+    """A customer's status page: public events only, closed when the link is replaced."""
+
+    public = True
+
+    def authorise(self):
+        from helpdesk.status.views import request_for_token
+
+        self.token = self.scope["url_route"]["kwargs"]["token"]
+        try:
+            req = request_for_token(self.token)
+        except Exception:
+            return False
+        self.request_id = req.pk
+        self.topics = (f"status:{req.pk}",)
+        return True
+
+
+class ListSocket(LiveSocket):
+    """Queue and inbox pages: told to refresh when anything in their departments changes."""
+
+    def authorise(self):
+        from helpdesk.models import Department
+        from workflows import permissions
+
+        user = self.scope.get("user")
+        if not user or not permissions.is_staff_member(user):
+            return False
+        departments = (
+            Department.objects.values_list("pk", flat=True)
+            if permissions.is_admin(user)
+            else permissions.department_ids(user)
+        )
+        self.topics = (*(f"dept:{d}" for d in departments), f"user:{user.pk}")
+        return True
+
+    async def connected(self):
+        # Whatever changed between the page render and now: the list fetches itself again.
+        await self.send(text_data=fragments.list_push(0).html)

@@ -1,0 +1,136 @@
+"""What the live socket pushes: the same template partials the pages render.
+
+Rendered once per process and audience (staff, public, list pokes), not once per socket.
+"""
+
+from dataclasses import dataclass
+
+from django.template.loader import render_to_string
+
+from helpdesk import selectors
+from helpdesk.models import Event
+from realtime import presence as presence_store
+from workflows.states import ACTIVE_TASK_STATES
+
+CATCH_UP_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Push:
+    """One message for the sockets of a topic.
+
+    `seq` is the newest event it carries and `after` the newest one a socket must already
+    have for this push to follow on without a gap; lists and presence carry no sequence.
+    """
+
+    html: str
+    seq: int = 0
+    after: int = 0
+    close_unless_token: str = ""
+
+
+def topics_for(message):
+    request_id = message["request_id"]
+    return [f"request:{request_id}", f"status:{request_id}", *message.get("topics", ())]
+
+
+def render_batch(request_id, event_ids, topics):
+    req = selectors.request_with_context(request_id)
+    events = selectors.timeline(req, event_ids=event_ids)
+    if not events:
+        return []
+    pushes = []
+    for topic in topics:
+        kind = topic.split(":", 1)[0]
+        if kind == "request":
+            pushes.append((topic, staff_push(req, events)))
+        elif kind == "status":
+            push = public_push(req, events)
+            if push is not None:
+                pushes.append((topic, push))
+        else:
+            pushes.append((topic, list_push(events[-1].pk)))
+    return pushes
+
+
+def staff_push(req, events, *, after=None):
+    """Timeline entries, then the header, tasks and a poke for each user's own buttons."""
+    context = {"req": req, "tasks": selectors.tasks_of(req), "oob": True}
+    parts = [_append_entries("partials/timeline.html#staff_entry", req, events)]
+    parts.append(render_to_string("console/request.html#header", context))
+    parts.append(render_to_string("console/request.html#tasks", context))
+    parts.append(render_to_string("console/request.html#actions", context | {"poke": True}))
+    parts.append(_seq_marker(req.last_event_seq))
+    return Push(
+        html="".join(parts),
+        seq=events[-1].seq,
+        after=events[0].seq - 1 if after is None else after,
+    )
+
+
+def public_push(req, events, *, after=None):
+    public = [e for e in events if e.visibility == Event.Visibility.PUBLIC]
+    if events and events[-1].type == "status_link_revoked":
+        return Push(html="", close_unless_token=req.public_token)
+    if not public:
+        return None
+    departments = sorted(
+        {t.department.name for t in selectors.tasks_of(req) if t.status in ACTIVE_TASK_STATES}
+    )
+    parts = [
+        _append_entries("partials/timeline.html#public_entry", req, public),
+        render_to_string(
+            "status/page.html#summary", {"req": req, "departments": departments, "oob": True}
+        ),
+        _seq_marker(public[-1].seq),
+    ]
+    if after is None:
+        after = selectors.last_public_seq(req, public[0].seq)
+    return Push(html="".join(parts), seq=public[-1].seq, after=after)
+
+
+def catch_up(request_id, after_seq, *, public):
+    """What a (re)connecting socket missed since `after_seq`, or a reload when it is a lot."""
+    req = selectors.request_with_context(request_id)
+    missed = Event.objects.filter(request=req, seq__gt=after_seq)
+    if public:
+        missed = missed.filter(visibility=Event.Visibility.PUBLIC)
+    count = missed.count()
+    if count > CATCH_UP_LIMIT:
+        return Push(html=render_to_string("partials/live.html#reload"), seq=req.last_event_seq)
+    if count == 0:
+        return None
+    events = selectors.timeline(req, public_only=public, after_seq=after_seq)
+    if public:
+        return public_push(req, events, after=after_seq)
+    return staff_push(req, events, after=after_seq)
+
+
+def newest_seq(request_id, *, public):
+    events = Event.objects.filter(request_id=request_id)
+    if public:
+        events = events.filter(visibility=Event.Visibility.PUBLIC)
+    return events.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def list_push(poke):
+    return Push(html=render_to_string("partials/live.html#list_poke", {"poke": poke, "oob": True}))
+
+
+def presence(request_id):
+    viewers = presence_store.viewers(request_id)
+    html = render_to_string("console/request.html#presence", {"viewers": viewers, "oob": True})
+    return Push(html=html)
+
+
+def live_state(live):
+    return Push(html=render_to_string("partials/live.html#live_state", {"live": live}))
+
+
+def _append_entries(partial, req, events):
+    entries = "".join(render_to_string(partial, {"event": e, "req": req}) for e in events)
+    return f'<div hx-swap-oob="beforeend:#timeline">{entries}</div>'
+
+
+def _seq_marker(seq):
+    return render_to_string("partials/live.html#seq_marker", {"seq": seq, "oob": True})

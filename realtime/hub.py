@@ -1,0 +1,144 @@
+"""The per-process hub: one message per process in, one write per local socket out.
+
+A plain consumer per socket fed by group_send costs a channel-layer receive and a thread hop
+for every delivered message. Here each event batch reaches a process once, is rendered once
+per audience, and is written straight to the local sockets subscribed to its topics
+(measurements: ../shared/notes/realtime-fanout.md).
+"""
+
+import asyncio
+import gc
+import json
+import logging
+from collections import defaultdict
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from realtime import fragments, relay
+
+log = logging.getLogger(__name__)
+
+RELAY_INTERVAL = 1.0
+REDIS_RETRY = 1.0
+
+
+class Hub:
+    def __init__(self):
+        self.loop = None
+        self.queue = None
+        self.topics = defaultdict(set)
+        self.tasks = []
+        self.live = True  # False while Redis is out of reach: pages show "reconnecting".
+
+    # -- life cycle ---------------------------------------------------------------
+    async def ensure_started(self):
+        loop = asyncio.get_running_loop()
+        if self.loop is loop:
+            return
+        self.loop = loop
+        self.queue = asyncio.Queue()
+        self.tasks = [
+            loop.create_task(self._deliver_forever()),
+            loop.create_task(self._relay_forever()),
+        ]
+        if settings.REDIS_URL:
+            self.tasks.append(loop.create_task(self._listen_forever()))
+        # Long-lived sockets make full GC passes slow; freeze what start-up allocated.
+        gc.freeze()
+
+    def submit_threadsafe(self, message):
+        """From a sync thread of this process (a view's action): queue for delivery."""
+        if self.loop is None or self.loop.is_closed():
+            return False
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, message)
+        return True
+
+    # -- subscriptions --------------------------------------------------------------
+    def subscribe(self, socket, topics):
+        for topic in topics:
+            self.topics[topic].add(socket)
+
+    def unsubscribe(self, socket, topics):
+        for topic in topics:
+            sockets = self.topics.get(topic)
+            if sockets is not None:
+                sockets.discard(socket)
+                if not sockets:
+                    del self.topics[topic]
+
+    def watched(self, topics):
+        return [t for t in topics if t in self.topics]
+
+    # -- delivery -------------------------------------------------------------------
+    async def _deliver_forever(self):
+        """One delivery task per process keeps every topic in publish order."""
+        while True:
+            message = await self.queue.get()
+            try:
+                await self.dispatch(message)
+            except Exception:
+                log.exception("live delivery failed for %s", message)
+
+    async def dispatch(self, message):
+        if "presence" in message:
+            topic = f"request:{message['presence']}"
+            if topic in self.topics:
+                push = await database_sync_to_async(fragments.presence)(message["presence"])
+                await self.send(topic, push)
+            return
+        candidates = fragments.topics_for(message)
+        if not self.watched(candidates):
+            return
+        pushes = await database_sync_to_async(fragments.render_batch)(
+            message["request_id"], message["event_ids"], self.watched(candidates)
+        )
+        for topic, push in pushes:
+            await self.send(topic, push)
+
+    async def send(self, topic, push):
+        for socket in list(self.topics.get(topic, ())):
+            await socket.deliver(push)
+
+    async def broadcast_state(self, live):
+        self.live = live
+        for socket in {s for sockets in self.topics.values() for s in sockets}:
+            await socket.live_state_changed(live)
+
+    # -- sources --------------------------------------------------------------------
+    async def _relay_forever(self):
+        while True:
+            await asyncio.sleep(RELAY_INTERVAL)
+            try:
+                await database_sync_to_async(relay.publish_stragglers)()
+            except Exception:
+                log.exception("relay pass failed")
+
+    async def _listen_forever(self):
+        import redis.asyncio as aioredis
+
+        from realtime.publisher import pubsub_channel
+
+        channel = pubsub_channel()
+        while True:
+            client = aioredis.Redis.from_url(settings.REDIS_URL)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(channel)
+                    if not self.live:
+                        await self.broadcast_state(True)
+                    async for item in pubsub.listen():
+                        if item["type"] == "message":
+                            self.queue.put_nowait(json.loads(item["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("live listener lost Redis (%s); retrying", exc)
+                if self.live:
+                    await self.broadcast_state(False)
+                await asyncio.sleep(REDIS_RETRY)
+            finally:
+                await client.aclose()
+
+
+hub = Hub()

@@ -1,0 +1,84 @@
+// Nucleus page glue: resume live sockets where the page left off, show the connection state,
+// refresh lists when the server pokes them, and keep typed text safe. No inline scripts (CSP).
+(function () {
+  "use strict";
+
+  function lastSeq() {
+    var marker = document.getElementById("last-seq");
+    return marker ? marker.dataset.seq : "";
+  }
+
+  // Every (re)connect asks for what was missed since the newest event this page shows.
+  // Deferred after htmx, this runs before htmx opens its sockets on DOMContentLoaded.
+  htmx.createWebSocket = function (url) {
+    var seq = lastSeq();
+    if (seq !== "") {
+      url += (url.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(seq);
+    }
+    return new WebSocket(url);
+  };
+
+  function banner(show) {
+    var el = document.getElementById("live-banner");
+    if (el) el.hidden = !show;
+    document.body.classList.toggle("offline", show);
+  }
+
+  document.addEventListener("htmx:wsOpen", function () { banner(false); });
+  document.addEventListener("htmx:wsClose", function (e) {
+    var code = e.detail.event.code;
+    if (code === 4403 || code === 4404) {
+      banner(false);
+      var gone = document.getElementById("access-gone");
+      if (gone) gone.hidden = false;
+      return;
+    }
+    banner(true);
+  });
+
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    var reload = document.getElementById("live-reload");
+    if (reload && reload.dataset.reload === "now") {
+      window.location.reload();
+      return;
+    }
+    var state = document.getElementById("live-state");
+    if (state) banner(state.dataset.live === "0");
+  });
+
+  // Lists refresh themselves with their own filters when the server pokes them.
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "list-poke") {
+      document.querySelectorAll("[data-refresh-on-poke]").forEach(function (el) {
+        htmx.trigger(el, "nucleus:poke");
+      });
+    }
+  });
+
+  // A session that expired must not throw away what the user typed.
+  document.addEventListener("htmx:responseError", function (e) {
+    var status = e.detail.xhr.status;
+    var alerts = document.getElementById("alerts");
+    if (!alerts) return;
+    if (status === 403 && e.detail.xhr.responseText.indexOf("CSRF") >= 0) {
+      alerts.innerHTML = '<div class="alert alert-error">Your session expired. Your text is still here: log in again in another tab, then send it again.</div>';
+    } else if (status >= 500) {
+      alerts.innerHTML = '<div class="alert alert-error">Something went wrong on our side. Nothing you typed was lost; please try again.</div>';
+    }
+  });
+
+  // Composers tell the others that someone is writing a reply.
+  var lastTyping = 0;
+  document.addEventListener("input", function (e) {
+    var form = e.target.closest("[data-composer]");
+    if (!form) return;
+    var now = Date.now();
+    if (now - lastTyping < 3000) return;
+    lastTyping = now;
+    var socketElt = document.querySelector("[ws-connect]");
+    var data = socketElt && socketElt["htmx-internal-data"];
+    if (data && data.webSocket) {
+      data.webSocket.send(JSON.stringify({ type: "typing", kind: form.dataset.composer }), socketElt);
+    }
+  });
+})();
