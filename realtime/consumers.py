@@ -4,6 +4,8 @@ Every subscription is derived on the server from what the user may see; nothing 
 sends chooses a group. A socket resumes from the sequence number its page was rendered at.
 """
 
+import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -17,6 +19,11 @@ from realtime import fragments, presence
 from realtime.hub import hub
 
 log = logging.getLogger(__name__)
+
+
+def session_hash(session_key):
+    return hashlib.sha256(session_key.encode()).hexdigest()
+
 
 MAX_FRAME = 4096
 MAX_FRAMES_PER_SECOND = 10
@@ -38,16 +45,36 @@ class LiveSocket(AsyncWebsocketConsumer):
         self.syncing = False
         self.pending = []
         self.frames = []
+        # Accept first, then close with 4403: a refused handshake looks like a network error
+        # to the browser, which would retry for ever.
+        await self.accept()
         if not await database_sync_to_async(self.authorise)():
             await self.close(code=FORBIDDEN)
             return
         await hub.ensure_started()
-        await self.accept()
-        hub.subscribe(self, self.topics)
+        hub.subscribe(self, self.topics, self.user_id)
         await self.connected()
 
     async def disconnect(self, code):
-        hub.unsubscribe(self, self.topics)
+        hub.unsubscribe(self, self.topics, self.user_id)
+
+    @property
+    def user_id(self):
+        user = self.scope.get("user")
+        return user.pk if user is not None and user.is_authenticated else None
+
+    @property
+    def session_hash(self):
+        session = self.scope.get("session")
+        return session_hash(session.session_key) if session and session.session_key else ""
+
+    async def recheck(self):
+        """Access may have been lost (membership removed, request moved): check again."""
+        with contextlib.suppress(AttributeError, KeyError):
+            del self.scope["user"]._nucleus_roles  # the roles cached at connect are stale
+        if not await database_sync_to_async(self.authorise)():
+            log.info("closing a socket that lost access to %s", self.topics)
+            await self.close(code=FORBIDDEN)
 
     async def connected(self):
         await self.resume(self._after())

@@ -28,6 +28,7 @@ class Hub:
         self.loop = None
         self.queue = None
         self.topics = defaultdict(set)
+        self.by_user = defaultdict(set)
         self.tasks = []
         self.live = True  # False while Redis is out of reach: pages show "reconnecting".
 
@@ -55,11 +56,17 @@ class Hub:
         return True
 
     # -- subscriptions --------------------------------------------------------------
-    def subscribe(self, socket, topics):
+    def subscribe(self, socket, topics, user_id=None):
         for topic in topics:
             self.topics[topic].add(socket)
+        if user_id is not None:
+            self.by_user[user_id].add(socket)
 
-    def unsubscribe(self, socket, topics):
+    def unsubscribe(self, socket, topics, user_id=None):
+        if user_id is not None:
+            self.by_user.get(user_id, set()).discard(socket)
+            if not self.by_user.get(user_id):
+                self.by_user.pop(user_id, None)
         for topic in topics:
             sockets = self.topics.get(topic)
             if sockets is not None:
@@ -81,6 +88,21 @@ class Hub:
                 log.exception("live delivery failed for %s", message)
 
     async def dispatch(self, message):
+        if "access" in message:
+            # Memberships changed: every socket of that user checks again what it may see.
+            for socket in list(self.by_user.get(message["access"], ())):
+                await socket.recheck()
+            return
+        if "recheck" in message:
+            for socket in list(self.topics.get(f"request:{message['recheck']}", ())):
+                await socket.recheck()
+            return
+        if "logout" in message:
+            for sockets in list(self.by_user.values()):
+                for socket in list(sockets):
+                    if socket.session_hash == message["logout"]:
+                        await socket.close(code=4403)
+            return
         if "presence" in message:
             topic = f"request:{message['presence']}"
             if topic in self.topics:

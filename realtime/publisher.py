@@ -17,19 +17,27 @@ from helpdesk.models import Event
 
 log = logging.getLogger(__name__)
 
+# After these, who may watch the request changes: its open sockets check again.
+ACCESS_CHANGING_EVENTS = {"transferred"}
+
 
 def publish_after_commit(request, events):
     """Called by workflows.log inside the action's transaction; a rollback publishes nothing."""
     event_ids = [event.pk for event in events]
     topics = list_topics(request, events)
     transaction.on_commit(lambda: publish(request.pk, event_ids, topics), robust=True)
+    if any(event.type in ACCESS_CHANGING_EVENTS for event in events):
+        transaction.on_commit(lambda: deliver({"recheck": request.pk}), robust=True)
 
 
 def list_topics(request, events):
     """Queue and inbox lists that show this request: its department's, its task departments',
     and its assignee's."""
     departments = {request.department_id} | {
-        e.payload["department_id"] for e in events if "department_id" in e.payload
+        e.payload[key]
+        for e in events
+        for key in ("department_id", "old_department_id")
+        if key in e.payload
     }
     topics = [f"dept:{d}" for d in sorted(departments)]
     if request.assignee_id:

@@ -85,6 +85,9 @@ REQUEST_ACTIONS = {
         _task(req, d).pk, user, reason=d.get("reason", "")
     ),
     "revoke_link": lambda req, user, d: actions.revoke_status_link(req.pk, user),
+    "transfer": lambda req, user, d: actions.transfer(
+        req.pk, user, _department(d), reason=d.get("reason", ""), expected_seq=_seq(d)
+    ),
 }
 
 # Buttons without fields, shown when the state machine allows them for this user.

@@ -11,6 +11,7 @@ from workflows.actions.requests import (
     reopen,
     resolve,
     revoke_status_link,
+    transfer,
 )
 from workflows.actions.tasks import cancel_task, claim_task, complete_task, hand_off, return_task
 
@@ -32,4 +33,5 @@ __all__ = [
     "resolve",
     "return_task",
     "revoke_status_link",
+    "transfer",
 ]

@@ -77,6 +77,30 @@ def assign(request_id, actor, assignee, *, expected_seq=None):
         return request
 
 
+def transfer(request_id, actor, department, *, reason="", expected_seq=None):
+    """Move ownership to another department; its staff gain the request, others may lose it."""
+    if not isinstance(department, Department):
+        raise InvalidInput("Choose a department to transfer to.")
+    with changing(request_id, actor, expected_seq=expected_seq) as change:
+        request = change.request
+        require(permissions.can_work_request(actor, request), "You cannot transfer this request.")
+        if request.department_id == department.pk:
+            return request
+        old = request.department
+        request.department = department
+        request.assignee = None
+        change.record(
+            "transferred",
+            public=False,
+            old_department_id=old.pk,
+            department_id=department.pk,
+            old=old.name,
+            new=department.name,
+            reason=reason.strip(),
+        )
+        return request
+
+
 def change_priority(request_id, actor, priority, *, reason="", expected_seq=None):
     if priority not in Priority.values:
         raise InvalidInput(f"Unknown priority {priority!r}.")
