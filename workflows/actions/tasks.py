@@ -56,12 +56,23 @@ def _request_id_of(task_id):
     return request_id
 
 
+# The staff action behind each task transition, as a refusal names them.
+TASK_ACTION_OF_TRANSITION = {
+    "claim": "claim",
+    "complete": "complete",
+    "give_back": "return",
+    "cancel": "cancel",
+}
+
+
 def _move_task(change, task, transition_name, verb):
     if not can_proceed(getattr(task, transition_name)):
         raise Conflict(
             f"This task cannot be {verb} now.",
             current_state=task.status,
-            allowed=sorted(t.name for t in task.get_available_status_transitions()),
+            allowed=sorted(
+                TASK_ACTION_OF_TRANSITION[t.name] for t in task.get_available_status_transitions()
+            ),
         )
     getattr(task, transition_name)()
 
