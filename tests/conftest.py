@@ -80,3 +80,78 @@ def new_request(customer, departments):
         body="Order 42 arrived broken.",
         department=departments["support"],
     )
+
+
+@pytest.fixture
+def lead(make_staff):
+    return make_staff("lead", role="lead")
+
+
+@pytest.fixture
+def request_in(new_request, agent, departments):
+    """request_in(state): the new request brought into `state` by the actions staff use."""
+    from workflows import actions
+
+    def bring(state):
+        rid = new_request.pk
+        if state != "new":
+            actions.assign(rid, agent, agent)
+        if state == "waiting_on_department":
+            actions.hand_off(
+                rid, agent, department=departments["finance"], instructions="Refund order 42."
+            )
+        elif state == "waiting_on_customer":
+            actions.reply(rid, agent, "Could you send a photo of the damage?")
+        elif state in ("resolved", "closed"):
+            actions.resolve(rid, agent)
+            if state == "closed":
+                actions.close(rid, agent)
+        new_request.refresh_from_db()
+        assert new_request.status == state
+        return new_request
+
+    return bring
+
+
+@pytest.fixture
+def footprint():
+    """footprint(request): all an action could write about a request; a refusal leaves it as is."""
+    from helpdesk.models import Request
+
+    def take(request):
+        row = Request.objects.get(pk=request.pk)
+        return {
+            "request": (
+                row.status,
+                row.escalation_level,
+                row.last_event_seq,
+                row.priority,
+                row.assignee_id,
+                row.updated_at,
+            ),
+            "events": list(row.events.values_list("seq", "type")),
+            "messages": list(row.messages.values_list("pk", flat=True)),
+            "tasks": list(row.tasks.values_list("pk", "status", "assignee_id", "answer")),
+        }
+
+    return take
+
+
+@pytest.fixture
+def assert_gapless():
+    """assert_gapless(request): its events are numbered 1..last_event_seq, none missing."""
+    from helpdesk.models import Request
+
+    def check(request):
+        row = Request.objects.get(pk=request.pk)
+        seqs = list(row.events.order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, row.last_event_seq + 1))
+
+    return check
+
+
+@pytest.fixture
+def fast_passwords(settings):
+    """Cheap hashing for modules that create many users. Not autouse: a live server in a child
+    process keeps the real hashers and could not check these."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
