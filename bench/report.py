@@ -87,11 +87,11 @@ def build(sections, *, smoke, meta=None):
     }
 
 
-def write(report, *, stem):
-    """Write <stem>.json and <stem>.md under bench/results/; return both paths."""
-    RESULTS_DIR.mkdir(exist_ok=True)
-    json_path = RESULTS_DIR / f"{stem}.json"
-    md_path = RESULTS_DIR / f"{stem}.md"
+def write(report, *, stem, directory=RESULTS_DIR):
+    """Write <stem>.json and <stem>.md (under bench/results/); return both paths."""
+    directory.mkdir(exist_ok=True)
+    json_path = directory / f"{stem}.json"
+    md_path = directory / f"{stem}.md"
     json_path.write_text(json.dumps(report, indent=2) + "\n")
     md_path.write_text(markdown(report))
     return json_path, md_path

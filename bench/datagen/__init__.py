@@ -313,10 +313,12 @@ def _one_request(rng, script, request_id, owners, owner_weights, customers, anch
     times = _timeline(rng, final, life.step, anchor)
     body = script.customer_text(vars)
     token = base64.urlsafe_b64encode(rng.randbytes(32)).rstrip(b"=").decode()
+    # The request row is saved just after its last event (event times add their seq in µs).
+    saved_at = times[-1] + timedelta(microseconds=len(life.events) + 1)
     rows["requests"].append(
         (request_id, life.status, life.escalation_level, customer[0], subject, body, channel,
          life.priority, department[0], life.assignee, token,
-         len(life.events), times[0], times[-1],
+         len(life.events), times[0], saved_at,
          times[life.resolved_step - 1] if life.resolved_step else None)
     )  # fmt: skip
     for message_id, step, kind, user, cust, text in life.messages:
