@@ -1,0 +1,120 @@
+"""The request page and its actions over HTTP: clear 4xx answers, never a 500."""
+
+import pytest
+from django.test import Client
+
+from helpdesk.models import Event
+from workflows import actions
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent_client(agent):
+    client = Client()
+    client.force_login(agent)
+    return client
+
+
+def test_page_shows_conversation_context_and_allowed_buttons(agent_client, agent, new_request):
+    actions.add_internal_note(new_request.pk, agent, "check the stock first")
+    response = agent_client.get(f"/console/r/{new_request.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Order 42 arrived broken." in html
+    assert "check the stock first" in html and "Internal note" in html
+    assert "Ann Customer" in html and "Acme Ltd" in html
+    assert 'data-action="resolve"' in html
+    assert 'data-action="close"' not in html  # not allowed from "new"
+    assert f'data-seq="{new_request.last_event_seq + 1}"' in html
+
+
+def test_reply_through_htmx_writes_one_event_and_returns_a_fresh_composer(
+    agent_client, new_request
+):
+    response = agent_client.post(
+        f"/console/r/{new_request.pk}/reply/", {"body": "We are on it"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert 'id="composer"' in response.content.decode()
+    assert list(Event.objects.filter(request=new_request).values_list("type", flat=True)) == [
+        "request_opened",
+        "replied",
+        "status_changed",
+    ]
+
+
+def test_disallowed_transition_is_a_409_naming_the_allowed_actions(agent_client, new_request):
+    response = agent_client.post(f"/console/r/{new_request.pk}/close/", HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "Allowed now:" in body and "resolve" in body
+    assert response["HX-Retarget"] == "#alerts"
+    assert Event.objects.filter(request=new_request).count() == 1
+
+
+def test_conflict_as_json(agent_client, new_request):
+    response = agent_client.post(
+        f"/console/r/{new_request.pk}/close/", HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 409
+    assert response.json()["state"] == "new"
+    assert "resolve" in response.json()["allowed"]
+
+
+def test_stale_form_is_a_409_and_writes_nothing(agent_client, agent, new_request):
+    seen = new_request.last_event_seq
+    actions.add_internal_note(new_request.pk, agent, "someone else was quicker")
+    response = agent_client.post(f"/console/r/{new_request.pk}/resolve/", {"seq": seen})
+    assert response.status_code == 409
+    assert "changed since you loaded it" in response.content.decode()
+    new_request.refresh_from_db()
+    assert new_request.status == "new"
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("reply", {"body": "   "}),
+        ("hand_off", {"department": "not-a-number", "instructions": "x"}),
+        ("hand_off", {"department": "1", "instructions": "x", "due_at": "yesterday"}),
+        ("priority", {"priority": "99"}),
+        ("assign", {"assignee": "abc"}),
+        ("resolve", {"seq": "abc"}),
+    ],
+)
+def test_bad_input_is_a_400_with_a_message(agent_client, new_request, action, data):
+    before = Event.objects.count()
+    response = agent_client.post(f"/console/r/{new_request.pk}/{action}/", data)
+    assert response.status_code == 400
+    assert "alert" in response.content.decode()
+    assert Event.objects.count() == before
+
+
+def test_get_on_a_mutating_url_is_405(agent_client, new_request):
+    assert agent_client.get(f"/console/r/{new_request.pk}/resolve/").status_code == 405
+
+
+def test_unknown_action_and_foreign_task_are_404(agent_client, agent, departments, new_request):
+    other = actions.open_request(
+        customer=new_request.customer, subject="Other", body="x", department=departments["support"]
+    )
+    task = actions.hand_off(
+        other.pk, agent, department=departments["finance"], instructions="elsewhere"
+    )
+    assert agent_client.post(f"/console/r/{new_request.pk}/explode/").status_code == 404
+    response = agent_client.post(f"/console/r/{new_request.pk}/cancel_task/", {"task": task.pk})
+    assert response.status_code == 404
+
+
+def test_other_departments_request_is_404(make_staff, new_request):
+    client = Client()
+    client.force_login(make_staff("maker", dept="manufacturing"))
+    assert client.get(f"/console/r/{new_request.pk}/").status_code == 404
+    assert client.post(f"/console/r/{new_request.pk}/note/", {"body": "hi"}).status_code == 404
+
+
+def test_csrf_is_enforced(agent, new_request):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent)
+    assert client.post(f"/console/r/{new_request.pk}/resolve/").status_code == 403
