@@ -11,11 +11,8 @@ TIMELINE_LIMIT = 500
 
 
 def request_with_context(pk, queryset=None):
-    return (
-        (queryset or Request.objects)
-        .select_related("customer__organisation", "department", "assignee")
-        .get(pk=pk)
-    )
+    queryset = Request.objects.all() if queryset is None else queryset
+    return queryset.select_related("customer__organisation", "department", "assignee").get(pk=pk)
 
 
 def attach_objects(events):
