@@ -8,6 +8,7 @@ in the admin would change a request without writing its event.
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db import models
 from django.db.models import Count
 
 from helpdesk.models import (
@@ -51,9 +52,14 @@ class GoalInline(admin.TabularInline):
     fields = ["text", "status"]
 
 
+# Facts arrive from other systems over HTTPS; say so before Django 6 makes it the default.
+LINKS_ARE_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class FactInline(admin.TabularInline):
     model = ContextFact
     extra = 0
+    formfield_overrides = LINKS_ARE_HTTPS
     fields = ["source", "external_id", "kind", "label", "value", "link", "observed_at"]
 
 
@@ -70,6 +76,9 @@ class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -173,6 +182,7 @@ class ContextFactAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer", "organisation"]
     list_select_related = ["customer", "organisation"]
     date_hierarchy = "observed_at"
+    formfield_overrides = LINKS_ARE_HTTPS
 
 
 # Workflow records ---------------------------------------------------------------------------
