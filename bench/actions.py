@@ -1,0 +1,216 @@
+"""Workflow actions per second on the bench database: transition + event + publish.
+
+Each worker thread cycles its own requests through the same five actions a busy desk mixes
+(an internal note, a hand-off to finance, finance completing the task, a public reply, the
+customer answering), so every action is valid whatever came before and every one commits
+its events and publishes them. Requests are visited round-robin, so consecutive actions do
+not wait on one another's row lock; threads never share a request.
+"""
+
+import threading
+import time
+
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from bench.report import figure
+from bench.timing import percentile
+from helpdesk.models import Department, Request
+from workflows import actions
+from workflows.states import RequestStatus
+
+TARGET_PER_SECOND = 500
+CYCLE = ("note", "hand_off", "complete_task", "reply", "customer_reply")
+
+
+class Desk:
+    """The people who act: a support agent owns the requests, a finance clerk does the tasks."""
+
+    def __init__(self):
+        self.agent = User.objects.get(username="support.agent1")
+        self.clerk = User.objects.get(username="finance.back_office1")
+        self.finance = Department.objects.get(slug="finance")
+
+
+class Loop:
+    """Runs `act` over and over in one thread, keeping each call's latency."""
+
+    def __init__(self, requests):
+        self.requests = requests
+        self.latencies = []
+
+    def run_for(self, seconds, stop_at=None):
+        done = 0
+        deadline = time.perf_counter() + seconds
+        try:
+            while time.perf_counter() < deadline and (stop_at is None or done < stop_at):
+                started = time.perf_counter()
+                self.act(done)
+                self.latencies.append(time.perf_counter() - started)
+                done += 1
+        finally:
+            connection.close()  # each thread has its own connection
+        return done
+
+
+class Worker(Loop):
+    """One thread's share of the requests; where each request is in the cycle is kept in
+    `state`, shared across runs, so a request's next action always follows its last one."""
+
+    def __init__(self, desk, requests, state):
+        super().__init__(requests)  # [(request_id, customer)]
+        self.desk = desk
+        self.position = state["position"]
+        self.task_of = state["task_of"]
+
+    def act(self, index):
+        request_id, customer = self.requests[index % len(self.requests)]
+        step = CYCLE[self.position.get(request_id, 0) % len(CYCLE)]
+        self.position[request_id] = self.position.get(request_id, 0) + 1
+        desk = self.desk
+        if step == "note":
+            actions.add_internal_note(request_id, desk.agent, "Checked the order history.")
+        elif step == "hand_off":
+            task = actions.hand_off(
+                request_id,
+                desk.agent,
+                department=desk.finance,
+                instructions="Please confirm the refund was paid.",
+            )
+            self.task_of[request_id] = task.pk
+        elif step == "complete_task":
+            actions.complete_task(self.task_of.pop(request_id), desk.clerk, answer="Paid Monday.")
+        elif step == "reply":
+            actions.reply(request_id, desk.agent, "Finance confirms the refund was paid.")
+        else:
+            actions.customer_reply(request_id, customer, "Thanks, I can see it now.")
+        return step
+
+
+class BareWrite(Loop):
+    """The floor under any action: lock the request row, insert one row, commit (one fsync).
+
+    It writes to a scratch table, never to Nucleus's own, so the bench data stays what the
+    workflows wrote."""
+
+    TABLE = "bench_bare_write"
+
+    def act(self, index):
+        request_id, _ = self.requests[index % len(self.requests)]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT last_event_seq FROM helpdesk_request WHERE id = %s FOR UPDATE",
+                [request_id],
+            )
+            cursor.execute(
+                f"INSERT INTO {self.TABLE} (request_id, payload) VALUES (%s, %s)",
+                [request_id, '{"message_id": 1}'],
+            )
+
+    @classmethod
+    def table(cls, create):
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {cls.TABLE}")
+            if create:
+                cursor.execute(
+                    f"CREATE TABLE {cls.TABLE} (id bigserial PRIMARY KEY, request_id bigint,"
+                    " payload jsonb, created_at timestamptz DEFAULT now())"
+                )
+
+
+def working_set(count):
+    """Open support requests with no department task running, with their customers."""
+    rows = (
+        Request.objects.filter(department__slug="support", status=RequestStatus.OPEN)
+        .select_related("customer")
+        .order_by("pk")[:count]
+    )
+    return [(r.pk, r.customer) for r in rows]
+
+
+def measure(loops, seconds, limit):
+    """Calls/s over `seconds` (or `limit` calls per loop), one thread per loop in parallel."""
+    counts = [0] * len(loops)
+
+    def body(i):
+        counts[i] = loops[i].run_for(seconds, limit)
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=body, args=(i,)) for i in range(len(loops))]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies = sorted(x for loop in loops for x in loop.latencies)
+    return sum(counts) / elapsed, latencies
+
+
+def split(requests, parts):
+    share = len(requests) // parts
+    return [requests[i * share : (i + 1) * share] for i in range(parts)]
+
+
+def queries_per_action(desk, request):
+    """SQL statements each action runs (one full cycle on one request)."""
+    worker = Worker(desk, [request], {"position": {}, "task_of": {}})
+    counts = {}
+    for index in range(len(CYCLE)):
+        with CaptureQueriesContext(connection) as queries:
+            step = worker.act(index)
+        counts[step] = len(queries)
+    return counts
+
+
+def run(smoke):
+    desk = Desk()
+    requests = working_set(40 if smoke else 2_000)
+    if len(requests) < 6:
+        raise RuntimeError("too few open support requests in the bench data")
+    seconds, limit = (30, 25) if smoke else (10, None)
+    queries = queries_per_action(desk, requests.pop())
+    state = {"position": {}, "task_of": {}}
+    Worker(desk, requests, state).run_for(30, 10 if smoke else 100)  # warm caches and plans
+    figures = []
+    BareWrite.table(create=True)
+    try:
+        for threads in (1, 2):
+            label = f"{threads} thread{'s' if threads > 1 else ''}"
+            bare, _ = measure(
+                [BareWrite(part) for part in split(requests, threads)], seconds, limit
+            )
+            rate, latencies = measure(
+                [Worker(desk, part, state) for part in split(requests, threads)], seconds, limit
+            )
+            figures += [
+                figure(
+                    f"Actions per second ({label})",
+                    rate,
+                    "actions/s",
+                    baseline=bare,
+                    target=(">=", TARGET_PER_SECOND),
+                    detail=None if threads > 1 else BASELINE_NOTE,
+                ),
+                figure(f"Action latency p50 ({label})", percentile(latencies, 50) * 1000, "ms"),
+                figure(f"Action latency p95 ({label})", percentile(latencies, 95) * 1000, "ms"),
+            ]
+    finally:
+        BareWrite.table(create=False)
+    figures.append(
+        figure(
+            "SQL statements per action (max)",
+            max(queries.values()),
+            "queries",
+            detail="Per action: " + ", ".join(f"{k} {v}" for k, v in queries.items()),
+        )
+    )
+    return figures
+
+
+BASELINE_NOTE = (
+    "Baseline: bare durable transactions per second on the same database and threads "
+    "(lock the request row, insert one row, commit), the ceiling any action sits under. "
+    "Actions cycle: internal note, hand-off to finance, finance completes the task, public "
+    "reply, customer reply."
+)

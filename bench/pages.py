@@ -1,0 +1,166 @@
+"""The pages people keep open, timed on the full data set: server time and SQL per request.
+
+Each page is fetched with Django's test Client, logged in as the person who would use it (a
+support agent for the console, a finance clerk for the inbox, nobody for the status page),
+so the whole stack runs (middleware, session, view, template) without a network in between.
+"Constant queries" is checked by pairing pages that differ only in size: a queue page of 50
+rows against one of a single row, a request with hundreds of events against a typical one.
+The query count of the big one is the value, the small one's the baseline: ratio 1 holds.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from bench.report import figure
+from bench.timing import time_get
+from helpdesk.models import DepartmentTask, Request
+from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES
+
+AGENT = "support.agent1"
+CLERK = "finance.back_office1"
+P95_TARGET_MS = 50
+SEARCH_TARGET_MS = 200
+
+
+@dataclass(frozen=True)
+class Samples:
+    """The rows the pages are opened on, chosen from whatever the bench database holds."""
+
+    typical: Request  # an active support request with a median-length history
+    longest: Request  # the support request with the most events
+    task: DepartmentTask  # an open finance task
+    order_number: str  # appears in one or a few subjects: a needle for search
+
+
+def samples():
+    support = Request.objects.filter(department__slug="support")
+    active = support.filter(status__in=ACTIVE_REQUEST_STATES)
+    count = active.count()
+    if not count:
+        raise RuntimeError("the bench data has no active support request")
+    typical = active.order_by("last_event_seq", "pk")[count // 2]
+    longest = support.order_by("-last_event_seq", "pk").first()
+    task = (
+        DepartmentTask.objects.filter(department__slug="finance", status__in=ACTIVE_TASK_STATES)
+        .order_by("pk")
+        .first()
+    )
+    subject = support.filter(subject__regex=r"order [0-9]{6}").values_list("subject", flat=True)
+    order_number = re.search(r"[0-9]{6}", subject.first() or "000000").group()
+    return Samples(typical, longest, task, order_number)
+
+
+_clients = {}
+
+
+def client_for(username):
+    """A logged-in Client per user (None: an anonymous customer), kept for the whole run."""
+    if username not in _clients:
+        client = Client()
+        if username:
+            client.force_login(User.objects.get(username=username))
+        _clients[username] = client
+    return _clients[username]
+
+
+def time_page(url, username, *, smoke):
+    return time_get(client_for(username), url, iterations=5 if smoke else 40)
+
+
+def queue_url(queue, **params):
+    query = "&".join(f"{k}={v}" for k, v in {"queue": queue, **params}.items())
+    return f"{reverse('console:queue')}?{query}"
+
+
+def run(smoke):
+    s = samples()
+    request_url = reverse("console:request", args=[s.typical.pk])
+    longest_url = reverse("console:request", args=[s.longest.pk])
+    status_url = reverse("status:page", args=[s.typical.public_token])
+    status_longest_url = reverse("status:page", args=[s.longest.public_token])
+    typical, longest = s.typical.last_event_seq, s.longest.last_event_seq
+    # (name, url, who, the smaller twin for the query-count check or None)
+    pages = [
+        (
+            "Console queue (my departments, 50 rows)",
+            queue_url("departments"),
+            AGENT,
+            ("one row", queue_url("departments", q=s.typical.pk)),
+        ),
+        ("Console queue (resolved & closed, 50 rows)", queue_url("done"), AGENT, None),
+        (
+            f"Request page ({longest} events)",
+            longest_url,
+            AGENT,
+            (f"{typical} events", request_url),
+        ),
+        ("Inbox (open finance tasks)", reverse("inbox:tasks"), CLERK, None),
+        ("Task page", reverse("inbox:task", args=[s.task.pk]), CLERK, None),
+        (
+            f"Status page ({longest} events)",
+            status_longest_url,
+            None,
+            (f"{typical} events", status_url),
+        ),
+    ]
+    figures = []
+    for name, url, who, twin in pages:
+        big = time_page(url, who, smoke=smoke)
+        figures.append(_p95(name, big, P95_TARGET_MS))
+        small = time_page(twin[1], who, smoke=smoke) if twin else None
+        figures.append(_queries(name, big, small, twin))
+    searches = [
+        ("a common word, open requests", queue_url("open", q="damaged")),
+        ("a common word, resolved & closed", queue_url("done", q="damaged")),
+        ("two words", queue_url("done", q="wrong+VAT")),
+        ("an order number", queue_url("done", q=s.order_number)),
+        ("a request number", queue_url("done", q=f"%23{s.longest.pk}")),
+    ]
+    results = [(label, time_page(url, AGENT, smoke=smoke)) for label, url in searches]
+    worst = max(r["p95_ms"] for _, r in results)
+    figures.append(
+        figure(
+            "Search p95 (slowest of 5 searches)",
+            worst,
+            "ms",
+            target=("<", SEARCH_TARGET_MS),
+            detail="\n".join(
+                f"{label}: p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, "
+                f"{r['queries']} queries  {r['url']}"
+                for label, r in results
+            ),
+        )
+    )
+    return figures
+
+
+def _p95(name, result, target_ms):
+    return figure(
+        f"{name} p95",
+        result["p95_ms"],
+        "ms",
+        target=("<", target_ms),
+        detail=(
+            f"{result['url']}: p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
+            f"max {result['max_ms']:.1f} ms over {result['samples']} requests, "
+            f"{result['bytes']:,} bytes"
+        ),
+    )
+
+
+def _queries(name, big, small, twin):
+    """SQL per request; against the smaller twin when there is one (constant: ratio <= 1)."""
+    if small is None:
+        return figure(f"{name} SQL queries", big["queries"], "queries")
+    return figure(
+        f"{name} SQL queries (baseline: {twin[0]})",
+        big["queries"],
+        "queries",
+        baseline=small["queries"],
+        target=("<=", 1),
+        of="ratio",
+    )

@@ -1,0 +1,54 @@
+"""Timing one page with Django's test Client: server time and SQL statements per request.
+
+Self-contained on purpose (Django only, nothing from Nucleus): the django-helpdesk side of
+the comparison imports this same file inside its own virtualenv, so both help desks are
+measured by identical code.
+"""
+
+import time
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+def time_get(client, url, *, iterations, warmup=2, max_seconds=60.0, **extra):
+    """GET `url` repeatedly; p50/p95/max in ms and the SQL statement count of each request.
+
+    Warm-up requests fill caches (templates, query plans, sessions) and are not counted;
+    the loop stops early after `max_seconds` so a slow baseline cannot stall the run.
+    """
+    for _ in range(warmup):
+        _get(client, url, extra)
+    times, queries = [], []
+    deadline = time.perf_counter() + max_seconds
+    while len(times) < iterations and time.perf_counter() < deadline:
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = _get(client, url, extra)
+            times.append((time.perf_counter() - started) * 1000)
+        queries.append(len(captured))
+    times.sort()
+    return {
+        "url": url,
+        "status": response.status_code,
+        "bytes": len(response.content),
+        "samples": len(times),
+        "p50_ms": percentile(times, 50),
+        "p95_ms": percentile(times, 95),
+        "max_ms": times[-1],
+        "queries": max(queries),
+        "queries_vary": min(queries) != max(queries),
+    }
+
+
+def _get(client, url, extra):
+    response = client.get(url, **extra)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}")
+    return response
+
+
+def percentile(sorted_values, pct):
+    """Nearest-rank percentile of an already sorted list."""
+    rank = max(1, -(-len(sorted_values) * pct // 100))  # ceil
+    return sorted_values[int(rank) - 1]
