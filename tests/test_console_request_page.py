@@ -118,3 +118,22 @@ def test_csrf_is_enforced(agent, new_request):
     client = Client(enforce_csrf_checks=True)
     client.force_login(agent)
     assert client.post(f"/console/r/{new_request.pk}/resolve/").status_code == 403
+
+
+def test_htmx_post_after_the_session_expired_shows_an_alert_not_the_login_page(new_request):
+    response = Client().post(
+        f"/console/r/{new_request.pk}/reply/", {"body": "typed text"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 401
+    assert response["HX-Retarget"] == "#alerts"
+    assert "session expired" in response.content.decode()
+
+
+def test_htmx_post_with_a_stale_csrf_token_shows_an_alert(agent, new_request):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent)
+    response = client.post(
+        f"/console/r/{new_request.pk}/reply/", {"body": "typed text"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 401
+    assert "session expired" in response.content.decode()

@@ -55,17 +55,20 @@
     }
   });
 
-  // A session that expired must not throw away what the user typed.
-  document.addEventListener("htmx:responseError", function (e) {
-    var status = e.detail.xhr.status;
+  // 4xx answers arrive as alerts (the server retargets them); a 5xx or a lost connection must
+  // not throw away what the user typed either.
+  function showProblem() {
     var alerts = document.getElementById("alerts");
-    if (!alerts) return;
-    if (status === 403 && e.detail.xhr.responseText.indexOf("CSRF") >= 0) {
-      alerts.innerHTML = '<div class="alert alert-error">Your session expired. Your text is still here: log in again in another tab, then send it again.</div>';
-    } else if (status >= 500) {
-      alerts.innerHTML = '<div class="alert alert-error">Something went wrong on our side. Nothing you typed was lost; please try again.</div>';
+    if (alerts) {
+      alerts.textContent = "";
+      var div = document.createElement("div");
+      div.className = "alert alert-error";
+      div.textContent = "Something went wrong on our side. Nothing you typed was lost; please try again.";
+      alerts.appendChild(div);
     }
-  });
+  }
+  document.addEventListener("htmx:responseError", showProblem);
+  document.addEventListener("htmx:sendError", showProblem);
 
   // Composers tell the others that someone is writing a reply.
   var lastTyping = 0;
