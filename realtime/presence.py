@@ -49,7 +49,9 @@ def viewers(request_id):
     for entry in cache.get(_key(request_id), {}).values():
         if now - entry["seen"] > TTL:
             continue
-        current = people.setdefault(entry["user_id"], {"name": entry["name"], "composing": ""})
+        current = people.setdefault(
+            entry["user_id"], {"user_id": entry["user_id"], "name": entry["name"], "composing": ""}
+        )
         if entry.get("composing") and entry.get("until", 0) > now:
             current["composing"] = entry["composing"]
     return sorted(people.values(), key=lambda p: p["name"])

@@ -46,8 +46,17 @@
     if (state) banner(state.dataset.live === "0");
   });
 
+  // Presence is rendered once for everybody; each page hides its own user.
+  function hideSelf() {
+    var me = document.body.dataset.user;
+    document.querySelectorAll("#presence .viewer").forEach(function (el) {
+      el.hidden = el.dataset.user === me;
+    });
+  }
+
   // Lists refresh themselves with their own filters when the server pokes them.
   document.addEventListener("htmx:oobAfterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "presence") hideSelf();
     if (e.detail.target && e.detail.target.id === "list-poke") {
       document.querySelectorAll("[data-refresh-on-poke]").forEach(function (el) {
         htmx.trigger(el, "nucleus:poke");
