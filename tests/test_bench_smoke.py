@@ -4,7 +4,10 @@ No timings are asserted: the point is that the generated data is what the workfl
 would have written, and that every figure carries the keys the report promises.
 """
 
+import importlib.machinery
 import json
+import sys
+import types
 from collections import defaultdict
 
 import pytest
@@ -131,3 +134,25 @@ def test_report_lists_every_figure_with_its_target(tmp_path):
 def test_a_figure_missing_a_key_is_refused():
     with pytest.raises(ValueError, match="lacks"):
         report.validate([{"name": "x", "value": 1}])
+
+
+def _part(monkeypatch, name, run):
+    """A stand-in harness part registered as an importable module."""
+    module = types.ModuleType(name)
+    module.__spec__ = importlib.machinery.ModuleSpec(name, None)
+    module.run = run
+    monkeypatch.setitem(sys.modules, name, module)
+
+
+def test_the_orchestrator_reports_missing_and_failing_parts(monkeypatch):
+    from bench.__main__ import run_part
+
+    assert run_part("Later", "bench.not_built_yet", smoke=True) == ("Later", "not built yet", [])
+
+    _part(monkeypatch, "bench_part_ok", lambda smoke: [report.figure("n", 1, "rows")])
+    _, status, figures = run_part("Fine", "bench_part_ok", smoke=True)
+    assert status == "ok" and figures[0]["name"] == "n"
+
+    _part(monkeypatch, "bench_part_broken", lambda smoke: [{"name": "half a figure"}])
+    _, status, figures = run_part("Broken", "bench_part_broken", smoke=True)
+    assert status.startswith("failed: ValueError") and figures == []
