@@ -41,18 +41,23 @@ class LiveSocket(AsyncWebsocketConsumer):
 
     async def connect(self):
         self.socket_id = uuid.uuid4().hex
-        self.last_seq = 0
         self.syncing = False
         self.pending = []
         self.frames = []
-        # Accept first, then close with 4403: a refused handshake looks like a network error
-        # to the browser, which would retry for ever.
-        await self.accept()
         if not await database_sync_to_async(self.authorise)():
+            # Accepted, then closed with 4403: a refused handshake looks like a network error
+            # to the browser, which would retry for ever.
+            await self.accept()
             await self.close(code=FORBIDDEN)
             return
+        # Fixed before subscribing: an event committed in between is then replayed from the log
+        # instead of being taken for one the page already shows.
+        self.last_seq = await self._start_seq()
         await hub.ensure_started()
+        # Subscribed before the handshake completes, so nothing sent to this user or topic
+        # after the client sees the socket open can pass it by.
         hub.subscribe(self, self.topics, self.user_id)
+        await self.accept()
         await self.connected()
 
     async def disconnect(self, code):
@@ -77,7 +82,8 @@ class LiveSocket(AsyncWebsocketConsumer):
             await self.close(code=FORBIDDEN)
 
     async def connected(self):
-        await self.resume(self._after())
+        """On connect, and again when the live source comes back: replay what was missed."""
+        await self.resume(self.last_seq)
 
     def authorise(self):
         raise NotImplementedError
@@ -112,10 +118,6 @@ class LiveSocket(AsyncWebsocketConsumer):
             return
         self.syncing = True
         try:
-            if after is None:
-                after = await database_sync_to_async(fragments.newest_seq)(
-                    self.request_id, public=self.public
-                )
             push = await database_sync_to_async(fragments.catch_up)(
                 self.request_id, after, public=self.public
             )
@@ -147,13 +149,18 @@ class LiveSocket(AsyncWebsocketConsumer):
     async def on_message(self, message):
         """Sockets ignore what they do not expect."""
 
-    def _after(self):
+    async def _start_seq(self):
         """The newest sequence number the page shows; without one, only what comes next."""
         query = parse_qs(self.scope.get("query_string", b"").decode())
         try:
             return max(0, int(query["after"][0]))
         except (KeyError, ValueError):
-            return None
+            pass
+        if self.request_id is None:
+            return 0
+        return await database_sync_to_async(fragments.newest_seq)(
+            self.request_id, public=self.public
+        )
 
 
 class RequestSocket(LiveSocket):

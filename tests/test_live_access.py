@@ -1,0 +1,69 @@
+"""Losing access stops live updates at once; presence tells who else is on a request."""
+
+import pytest
+from channels.db import database_sync_to_async
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import RequestFactory
+
+from helpdesk.models import StaffMembership
+from tests.realtime_support import close_worker_connections, connect, sync  # noqa: F401
+from workflows import actions
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_removing_a_membership_closes_that_users_sockets(
+    clerk, agent, departments, new_request
+):
+    task = await sync(actions.hand_off)(
+        new_request.pk, agent, department=departments["finance"], instructions="check"
+    )
+    assert task.pk
+    socket = await connect(f"/ws/request/{new_request.pk}/", clerk)
+    await sync(StaffMembership.objects.filter(user=clerk).delete)()
+    assert await socket.until_closed() == 4403
+
+
+async def test_transfer_closes_sockets_of_staff_who_lose_the_request(
+    make_staff, agent, departments, new_request
+):
+    colleague = await sync(make_staff)("colleague")
+    socket = await connect(f"/ws/request/{new_request.pk}/", colleague)
+    await sync(actions.transfer)(new_request.pk, agent, departments["fulfilment"])
+    assert await socket.until_closed() == 4403
+
+
+async def test_logout_closes_the_sessions_sockets(agent, new_request):
+    socket = await connect(f"/ws/request/{new_request.pk}/", agent)
+    session = await sync(_session_of)(agent)
+    request = RequestFactory().post("/accounts/logout/")
+    request.session = session
+    request.user = agent
+    from django.contrib.auth import logout
+
+    await database_sync_to_async(logout)(request)
+    assert await socket.until_closed() == 4403
+
+
+def _session_of(user):
+    from django.contrib.sessions.models import Session
+
+    for row in Session.objects.all():
+        store = SessionStore(session_key=row.session_key)
+        if str(store.get(SESSION_KEY)) == str(user.pk):
+            return store
+    raise AssertionError("no session")
+
+
+async def test_presence_names_viewers_and_who_is_writing(agent, make_staff, new_request):
+    lead = await sync(make_staff)("lead", role="lead")
+    first = await connect(f"/ws/request/{new_request.pk}/", agent)
+    second = await connect(f"/ws/request/{new_request.pk}/", lead)
+    await first.until(lambda frame: 'id="presence"' in frame and "Lead" in frame)
+    await second.send('{"type": "typing", "kind": "reply"}')
+    frames = await first.until(lambda frame: "is writing a reply" in frame)
+    assert f'data-user="{lead.pk}"' in frames[-1]
+    await second.close()
+    await first.until(lambda frame: 'id="presence"' in frame and "Lead" not in frame)
+    await first.close()
