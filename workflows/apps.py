@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class WorkflowsConfig(AppConfig):
     name = "workflows"
+
+    def ready(self):
+        from workflows.sla import signals  # noqa: F401  (configuration changes recompute clocks)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django_fsm import can_proceed
 
 from helpdesk.models import Event, Request
+from workflows import sla
 from workflows.errors import Conflict, NotFound
 
 PUBLIC = Event.Visibility.PUBLIC
@@ -116,5 +117,6 @@ def changing(request_id, actor, *, expected_seq=None):
         change = Change(request, actor)
         yield change
         if change.events:
+            sla.on_change(change)
             request.save()
             publish_after_commit(request, change.events)
