@@ -45,7 +45,11 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
     "helpdesk",
+    "helpdesk.api",
+    "helpdesk.webhooks",
     "workflows",
     "realtime",
 ]
@@ -134,6 +138,27 @@ else:
 
 # Background jobs -----------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# API: bearer tokens only (never session cookies, so no CSRF surface), JSON in and out.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["helpdesk.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["helpdesk.api.authentication.HasApiToken"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "helpdesk.api.errors.api_exception_handler",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Nucleus API",
+    "DESCRIPTION": "Requests, department tasks and their event log. "
+    "Authenticate with `Authorization: Bearer <token>`.",
+    "VERSION": "1",
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatus": "workflows.states.RequestStatus",
+        "TaskStatus": "workflows.states.TaskStatus",
+    },
+}
 
 # Auth ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -11,4 +11,5 @@ urlpatterns = [
     path("console/", include("helpdesk.console.urls")),
     path("inbox/", include("helpdesk.inbox.urls")),
     path("status/", include("helpdesk.status.urls")),
+    path("api/", include("helpdesk.api.urls")),
 ]
