@@ -1,0 +1,118 @@
+"""One fan-out measurement, the same for every design.
+
+Open N tabs on the servers, warm up, then:
+- latency: broadcasts one at a time, each published once the last client has the previous
+  one; latency = publish (or commit) -> the moment the LAST client has it;
+- throughput: broadcasts pipelined, at most `window` in flight (published, not yet at every
+  client), so nothing queues without bound; broadcasts/s from the first publish to the last
+  client receiving the last one, and the servers' CPU time over that phase divided by the
+  messages delivered.
+"""
+
+import math
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from bench.fanout.clients import ClientPool
+
+WAIT = 120.0  # seconds one broadcast may take to reach everyone before the run gives up
+
+
+@dataclass(frozen=True)
+class Plan:
+    warmup: int
+    sequential: int
+    pipelined: int
+    window: int
+    seconds: float  # cap on each of the two phases
+    processes: int = 2
+
+
+@dataclass
+class Result:
+    clients: int
+    latencies: list = field(default_factory=list)
+    rate: float = 0.0
+    cpu_per_message: float = 0.0
+    rss: int = 0
+    connect_seconds: float = 0.0
+    message_bytes: int = 0
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def p50(self):
+        return statistics.median(self.latencies)
+
+    @property
+    def p99(self):
+        ordered = sorted(self.latencies)
+        return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
+
+    @property
+    def faults(self):
+        """Messages lost, duplicated or out of order, and tabs that never caught up."""
+        counts = self.counts
+        return counts["gaps"] + counts["dupes"] + counts["disorder"] + counts["behind"]
+
+
+def fan_out(servers, path, publish, clients, plan, *, base=0, resume=False, headers=None):
+    """Measure one design with `clients` tabs spread over `servers` (all on `path`)."""
+    urls = [servers[i % len(servers)].url(path) for i in range(clients)]
+    result = Result(clients)
+    with ClientPool(plan.processes) as pool:
+        opened, asked, result.connect_seconds = pool.open(
+            urls, base=base, resume=resume, origin=servers[0].origin, headers=headers
+        )
+        if opened != asked:
+            raise RuntimeError(f"only {opened} of {asked} clients connected")
+        for _ in range(plan.warmup):
+            seq, _ = publish()
+            pool.wait_for(seq, WAIT)
+        result.latencies = sequential(pool, publish, plan)
+        count, seconds, cpu, last = pipelined(pool, publish, plan, servers)
+        result.rate = count / seconds
+        result.cpu_per_message = cpu / (count * clients)
+        result.rss = sum(server.rss_bytes() for server in servers)
+        result.counts = pool.stats(expect=last)
+        result.message_bytes = result.counts["bytes"] // max(1, result.counts["messages"])
+        pool.close()
+    return result
+
+
+def sequential(pool, publish, plan):
+    latencies = []
+    stop = time.monotonic() + plan.seconds
+    while len(latencies) < plan.sequential and (len(latencies) < 3 or time.monotonic() < stop):
+        seq, published = publish()
+        latencies.append(pool.wait_for(seq, WAIT) - published)
+    return latencies
+
+
+def pipelined(pool, publish, plan, servers):
+    """(broadcasts, seconds, server CPU seconds, last seq) with at most `window` in flight."""
+    cpu_before = sum(server.cpu_seconds() for server in servers)
+    sent = []
+    first = None
+    stop = time.monotonic() + plan.seconds
+    progress = (pool.level(), time.monotonic())
+    while True:
+        level = pool.level()
+        done = sum(seq <= level for seq in sent)
+        more = len(sent) < plan.pipelined and (len(sent) < 3 or time.monotonic() < stop)
+        if not more and done == len(sent):
+            break
+        if level != progress[0]:
+            progress = (level, time.monotonic())
+        elif time.monotonic() - progress[1] > WAIT:
+            raise TimeoutError(f"no broadcast reached every client for {WAIT} s")
+        if more and len(sent) - done < plan.window:
+            seq, published = publish()
+            first = published if first is None else first
+            sent.append(seq)
+            pool.pump(0)
+        else:
+            pool.pump(1.0)
+    finished = pool.completed_at(sent[-1])
+    cpu = sum(server.cpu_seconds() for server in servers) - cpu_before
+    return len(sent), finished - first, cpu, sent[-1]
