@@ -3,8 +3,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from helpdesk import selectors
+from helpdesk.console import queues
 from helpdesk.console.forms import REQUEST_ACTIONS, SIMPLE_ACTIONS
 from helpdesk.models import Department, Priority
 from workflows import permissions
@@ -82,5 +84,22 @@ def act(request, pk, action):
 
 
 @login_required
+@require_GET
+@vary_on_headers("HX-Request")
 def queue(request):
-    return HttpResponse("console queue: being built")
+    """A queue page; htmx (a filter change, a live poke) gets the rows and counts back only."""
+    user = request.user
+    if not permissions.uses_console(user):
+        return redirect("inbox:tasks")
+    current = queues.chosen(request.GET.get("queue"))
+    filters = queues.Filters.from_query(request.GET)
+    context = {
+        "section": "console",
+        "queue": current,
+        "filters": filters,
+        "counts": queues.counts(user),
+        "page": queues.page(user, current, filters, request.GET.get("cursor")),
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "console/queue.html#refresh", context)
+    return render(request, "console/queue.html", context | queues.filter_choices())

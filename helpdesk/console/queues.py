@@ -1,0 +1,156 @@
+"""The console's queues: which requests each holds, how many, and one page of rows.
+
+Everything starts from workflows.permissions.visible_requests, so a queue never shows a
+request its reader could not open. A page costs the same few queries however many rows it
+shows: one for the sidebar counts, one for the rows (with their customer, department and
+assignee joined in), one for the open tasks of those rows and two for their SLA badges.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from helpdesk import search, selectors
+from helpdesk.models import Department, Priority
+from helpdesk.pagination import keyset_page
+from workflows import permissions
+from workflows.sla import selectors as sla
+from workflows.states import ACTIVE_REQUEST_STATES, RequestStatus
+
+PAGE_SIZE = 50
+ACTIVE = Q(status__in=ACTIVE_REQUEST_STATES)
+
+
+def _visible(user):
+    return permissions.visible_requests(user)
+
+
+@dataclass(frozen=True)
+class Queue:
+    slug: str
+    label: str
+    holds: Callable  # user -> Q: the requests in this queue, among those the user may see
+    rows: Callable = _visible  # user -> the queryset a page is cut from (before `holds`)
+    key: str = "updated_at"  # what the page is ordered and cut by, with the pk
+    newest_first: bool = True
+
+
+def _breaching(user):
+    return Q(pk__in=sla.breaching_soon(user).values("pk"))
+
+
+QUEUES = (
+    Queue("mine", "Mine", lambda user: ACTIVE & Q(assignee=user)),
+    # Soonest deadline first: the request about to breach is the one to pick up next.
+    Queue(
+        "breaching",
+        "Breaching soon",
+        _breaching,
+        rows=sla.breaching_soon,
+        key="sla_due_at",
+        newest_first=False,
+    ),
+    Queue(
+        "departments",
+        "My departments",
+        lambda user: ACTIVE & Q(department_id__in=permissions.department_ids(user)),
+    ),
+    Queue("unassigned", "Unassigned", lambda user: ACTIVE & Q(assignee__isnull=True)),
+    Queue(
+        "waiting_departments",
+        "Waiting on departments",
+        lambda user: Q(status=RequestStatus.WAITING_ON_DEPARTMENT),
+    ),
+    Queue(
+        "waiting_customer",
+        "Waiting on customer",
+        lambda user: Q(status=RequestStatus.WAITING_ON_CUSTOMER),
+    ),
+    Queue("open", "All open", lambda user: ACTIVE),
+    Queue(
+        "done",
+        "Resolved & closed",
+        lambda user: Q(status__in=(RequestStatus.RESOLVED, RequestStatus.CLOSED)),
+    ),
+)
+BY_SLUG = {queue.slug: queue for queue in QUEUES}
+DEFAULT = "mine"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the reader narrowed the queue to; unknown or malformed values are ignored."""
+
+    department: int | None = None
+    priority: int | None = None
+    status: str = ""
+    text: str = ""
+
+    @classmethod
+    def from_query(cls, params):
+        return cls(
+            department=_number(params.get("department")),
+            priority=_choice(_number(params.get("priority")), Priority.values),
+            status=_choice(params.get("status", ""), RequestStatus.values) or "",
+            text=params.get("q", "").strip()[: search.MAX_LENGTH],
+        )
+
+    def apply(self, requests):
+        if self.department:
+            requests = requests.filter(department_id=self.department)
+        if self.priority:
+            requests = requests.filter(priority=self.priority)
+        if self.status:
+            requests = requests.filter(status=self.status)
+        return search.matching(requests, self.text)
+
+    @property
+    def active(self):
+        return bool(self.department or self.priority or self.status or self.text)
+
+
+def _number(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _choice(value, allowed):
+    return value if value in allowed else None
+
+
+def chosen(slug):
+    return BY_SLUG.get(slug) or BY_SLUG[DEFAULT]
+
+
+def counts(user):
+    """{slug: number of requests} for the sidebar, all queues in one query."""
+    totals = permissions.visible_requests(user).aggregate(
+        **{queue.slug: Count("pk", filter=queue.holds(user)) for queue in QUEUES}
+    )
+    return [(queue, totals[queue.slug]) for queue in QUEUES]
+
+
+def page(user, queue, filters, cursor):
+    """One page of the queue's rows, each with its open tasks and its most urgent SLA badge."""
+    rows = filters.apply(queue.rows(user).filter(queue.holds(user)))
+    rows = selectors.requests_with_open_tasks(
+        rows.select_related("customer__organisation", "department", "assignee")
+    )
+    result = keyset_page(
+        rows, cursor, key=queue.key, size=PAGE_SIZE, newest_first=queue.newest_first
+    )
+    badges = sla.badges_for_requests(result.rows)
+    for row in result.rows:
+        row.sla_badge = badges.get(row.pk)
+    return result
+
+
+def filter_choices():
+    return {
+        "departments": list(Department.objects.only("pk", "name")),
+        "priorities": Priority.choices,
+        "statuses": RequestStatus.choices,
+    }

@@ -1,0 +1,239 @@
+"""The console queues: who sees what, filters, search, keyset pages and the live refresh."""
+
+import re
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from helpdesk import pagination, search
+from helpdesk.console import queues
+from helpdesk.models import Priority, Request
+from tests.test_sla_clocks import MONDAY, H, make_policy, office_calendar
+from workflows import actions
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def rows(response):
+    return [int(pk) for pk in re.findall(r'id="row-(\d+)"', response.content.decode())]
+
+
+def open_request(customer, department, subject="Help", body="Something broke.", **extra):
+    return actions.open_request(
+        customer=customer, subject=subject, body=body, department=department, **extra
+    )
+
+
+@pytest.fixture
+def board(agent, make_staff, customer, departments):
+    """One support request in each spot the queues tell apart, plus one finance request."""
+    colleague = make_staff("colleague")
+    support = departments["support"]
+    made = {
+        "new": open_request(customer, support, "New and unassigned"),
+        "mine": open_request(customer, support, "Mine and open"),
+        "colleagues": open_request(customer, support, "A colleague's"),
+        "handed": open_request(customer, support, "Handed to finance"),
+        "asked": open_request(customer, support, "Waiting on the customer"),
+        "resolved": open_request(customer, support, "Resolved already"),
+        "finance": open_request(customer, departments["finance"], "Finance's own"),
+    }
+    actions.assign(made["mine"].pk, agent, agent)
+    actions.assign(made["colleagues"].pk, colleague, colleague)
+    actions.assign(made["handed"].pk, agent, agent)
+    actions.hand_off(
+        made["handed"].pk, agent, department=departments["finance"], instructions="Refund it."
+    )
+    actions.assign(made["asked"].pk, agent, agent)
+    actions.reply(made["asked"].pk, agent, "Which order?")
+    actions.assign(made["resolved"].pk, agent, agent)
+    actions.resolve(made["resolved"].pk, agent)
+    return {name: request.pk for name, request in made.items()}
+
+
+@pytest.mark.parametrize(
+    ("queue", "expected"),
+    [
+        ("mine", {"mine", "handed", "asked"}),
+        ("departments", {"new", "mine", "colleagues", "handed", "asked"}),
+        ("unassigned", {"new"}),
+        ("waiting_departments", {"handed"}),
+        ("waiting_customer", {"asked"}),
+        ("open", {"new", "mine", "colleagues", "handed", "asked"}),
+        ("done", {"resolved"}),
+    ],
+)
+def test_each_queue_holds_its_requests_and_only_visible_ones(agent, board, queue, expected):
+    response = client_for(agent).get(f"/console/?queue={queue}")
+    assert response.status_code == 200
+    assert set(rows(response)) == {board[name] for name in expected}
+    counts = dict(
+        re.findall(
+            r'data-queue="(\w+)".*?class="count">(\d+)<', response.content.decode(), re.DOTALL
+        )
+    )
+    assert int(counts[queue]) == len(expected)
+
+
+def test_a_finance_agent_sees_its_own_requests_and_those_handed_to_it(make_staff, board):
+    finance_agent = make_staff("fin-agent", dept="finance")
+    response = client_for(finance_agent).get("/console/?queue=open")
+    assert set(rows(response)) == {board["finance"], board["handed"]}
+
+
+def test_rows_show_customer_status_priority_assignee_and_open_tasks(agent, board):
+    html = client_for(agent).get("/console/?queue=mine").content.decode()
+    handed = html[html.index(f'id="row-{board["handed"]}"') :].split("</tr>")[0]
+    assert "Handed to finance" in handed and "Ann Customer" in handed and "Acme Ltd" in handed
+    assert "Waiting on department" in handed and "Normal" in handed
+    assert "Agent" in handed  # the assignee
+    assert ">Finance</span>" in handed  # the open task's department
+
+
+def test_back_office_staff_are_sent_to_their_inbox(clerk):
+    response = client_for(clerk).get("/console/")
+    assert response.status_code == 302 and response["Location"] == "/inbox/"
+
+
+def test_login_is_required():
+    response = Client().get("/console/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_filters_narrow_the_queue_and_bad_values_are_ignored(agent, board, departments):
+    actions.change_priority(board["new"], agent, Priority.URGENT)
+    client = client_for(agent)
+    assert rows(client.get("/console/?queue=open&priority=4")) == [board["new"]]
+    assert rows(client.get("/console/?queue=open&status=waiting_on_customer")) == [board["asked"]]
+    finance = departments["finance"].pk
+    assert rows(client.get(f"/console/?queue=open&department={finance}")) == []
+    junk = "/console/?queue=nope&priority=x&status=evil&department=%27&cursor=bad"
+    response = client.get(junk)
+    assert response.status_code == 200
+    assert rows(response) == rows(client.get("/console/?queue=mine"))
+
+
+def test_search_finds_subjects_message_bodies_and_ids(agent, board):
+    actions.add_internal_note(board["colleagues"], agent, "The warehouse lost the pallet.")
+    client = client_for(agent)
+    assert rows(client.get("/console/?queue=open&q=customer")) == [board["asked"]]
+    assert rows(client.get("/console/?queue=open&q=pallet")) == [board["colleagues"]]
+    assert rows(client.get("/console/?queue=open&q=Which+order")) == [board["asked"]]
+    assert rows(client.get(f"/console/?queue=open&q=%23{board['mine']}")) == [board["mine"]]
+    assert rows(client.get("/console/?queue=open&q=nothing-like-this")) == []
+    assert "match these filters" in client.get("/console/?queue=open&q=zzz").content.decode()
+
+
+def test_full_text_search_on_postgres_stems_and_uses_the_gin_indexes(
+    requires_postgres, agent, customer, departments
+):
+    support = departments["support"]
+    refund = open_request(customer, support, "Refunding an order", "It arrived broken.")
+    note = open_request(customer, support, "Another thing")
+    actions.add_internal_note(note.pk, agent, "The invoices were duplicated")
+    open_request(customer, support, "Unrelated", "Nothing to see.")
+    visible = Request.objects.all()
+    assert list(search.matching(visible, "refunds").values_list("pk", flat=True)) == [refund.pk]
+    assert list(search.matching(visible, "invoice").values_list("pk", flat=True)) == [note.pk]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        plan = search.matching(visible, "refund").explain()
+        cursor.execute("SET enable_seqscan = on")
+    assert "request_search" in plan and "message_search" in plan
+
+
+def test_keyset_pages_walk_every_row_once_even_with_equal_times(
+    agent, customer, departments, monkeypatch
+):
+    monkeypatch.setattr(queues, "PAGE_SIZE", 4)
+    made = [open_request(customer, departments["support"], f"R{n}").pk for n in range(11)]
+    # Several rows changed in the same microsecond: the id must break the tie.
+    Request.objects.filter(pk__in=made[3:8]).update(updated_at=timezone.now())
+    client = client_for(agent)
+    seen, url, pages = [], "/console/?queue=open", 0
+    while url:
+        response = client.get(url)
+        seen += rows(response)
+        pages += 1
+        cursor = re.search(r'href="([^"]*cursor=[^"]+)" rel="next"', response.content.decode())
+        url = cursor.group(1).replace("&amp;", "&") if cursor else None
+    assert pages == 3
+    assert sorted(seen) == sorted(made) and len(seen) == len(set(seen))
+    expected = list(
+        Request.objects.filter(pk__in=made)
+        .order_by("-updated_at", "-pk")
+        .values_list("pk", flat=True)
+    )
+    assert seen == expected
+
+
+def test_cursor_round_trips_to_the_microsecond():
+    moment = timezone.now().replace(microsecond=123456)
+    assert pagination.decode(pagination.encode(moment, 42)) == (moment, 42)
+    assert pagination.decode("garbage") is None
+    assert pagination.decode(None) is None
+    assert pagination.decode("99999999999999999999999.1") is None
+
+
+def test_an_htmx_refresh_answers_the_rows_with_counts_and_badge_out_of_band(agent, board):
+    response = client_for(agent).get("/console/?queue=mine&q=order", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and "<form" not in html
+    assert html.lstrip().startswith('<div id="queue-list"')
+    assert 'hx-get="/console/?queue=mine&amp;q=order"' in html  # refreshes with its filters
+    assert "data-refresh-on-poke" in html and 'hx-trigger="nucleus:poke"' in html
+    assert 'id="queue-nav" aria-label="Queues" hx-swap-oob="true"' in html
+    assert 'id="inbox-badge"' in html and 'hx-swap-oob="true"' in html
+    assert "HX-Request" in response["Vary"]
+    assert rows(response) == [board["asked"]]
+
+
+def test_the_page_connects_the_live_list_socket(agent, board):
+    html = client_for(agent).get("/console/").content.decode()
+    assert 'ws-connect="/ws/live/"' in html and 'id="list-poke"' in html
+
+
+@pytest.fixture
+def support_sla(departments):
+    office_calendar()
+    return make_policy()  # first response within 2 business hours, warning at 75%
+
+
+def test_breaching_soon_lists_requests_past_their_warning_soonest_first(
+    agent, customer, departments, support_sla
+):
+    support = departments["support"]
+    with time_machine.travel(MONDAY + 9 * H, tick=False):
+        first = open_request(customer, support, "Opened at nine")
+    with time_machine.travel(MONDAY + 9.5 * H, tick=False):
+        second = open_request(customer, support, "Opened at half past nine")
+    with time_machine.travel(MONDAY + 10 * H, tick=False):
+        calm = open_request(customer, support, "Opened at ten")
+    client = client_for(agent)
+    with time_machine.travel(MONDAY + 11.25 * H, tick=False):
+        response = client.get("/console/?queue=breaching")
+        html = response.content.decode()
+        assert rows(response) == [first.pk, second.pk]
+        assert "sla-breached" in html and "sla-warning" in html
+        assert calm.pk in rows(client.get("/console/?queue=open"))
+        assert "sla-ok" in client.get("/console/?queue=open").content.decode()
+
+
+def test_every_queue_page_renders_for_an_admin_without_departments(db, board):
+    from django.contrib.auth.models import User
+
+    admin = User.objects.create_superuser("root", password="pw")
+    client = client_for(admin)
+    for queue in queues.QUEUES:
+        assert client.get(f"/console/?queue={queue.slug}").status_code == 200
+    assert set(rows(client.get("/console/?queue=open"))) >= {board["finance"], board["new"]}
