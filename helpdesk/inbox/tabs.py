@@ -1,0 +1,97 @@
+"""The task inbox: a department's tasks in three tabs, their counts, one page of rows.
+
+Back-office staff see the tasks of the departments they belong to, nothing else. A page
+costs the same few queries however many rows it shows.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from helpdesk.models import Department, DepartmentTask
+from helpdesk.pagination import keyset_page
+from workflows import permissions
+from workflows.sla import selectors as sla
+from workflows.states import ACTIVE_TASK_STATES, TaskStatus
+
+PAGE_SIZE = 50
+RECENT = timedelta(days=14)
+FINISHED = (TaskStatus.DONE, TaskStatus.RETURNED, TaskStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class Tab:
+    slug: str
+    label: str
+    holds: Callable  # (user, now) -> Q over the user's departments' tasks
+    key: str = "created_at"
+
+
+TABS = (
+    Tab("open", "Open", lambda user, now: Q(status__in=ACTIVE_TASK_STATES)),
+    Tab("mine", "Claimed by me", lambda user, now: Q(status=TaskStatus.CLAIMED, assignee=user)),
+    Tab(
+        "done",
+        "Done recently",
+        lambda user, now: Q(status__in=FINISHED, finished_at__gte=now - RECENT),
+        key="finished_at",
+    ),
+)
+BY_SLUG = {tab.slug: tab for tab in TABS}
+
+
+def chosen(slug):
+    return BY_SLUG.get(slug) or TABS[0]
+
+
+def department_tasks(user):
+    return DepartmentTask.objects.filter(department_id__in=permissions.department_ids(user))
+
+
+def counts(user, now=None):
+    now = now or timezone.now()
+    totals = department_tasks(user).aggregate(
+        **{tab.slug: Count("pk", filter=tab.holds(user, now)) for tab in TABS}
+    )
+    return [(tab, totals[tab.slug]) for tab in TABS]
+
+
+def page(user, tab, cursor, now=None):
+    """One page of the tab's tasks, newest first, each with its request, customer and SLA."""
+    rows = department_tasks(user).filter(tab.holds(user, now or timezone.now()))
+    rows = rows.select_related(
+        "department", "assignee", "created_by", "request__customer__organisation"
+    )
+    result = keyset_page(rows, cursor, key=tab.key, size=PAGE_SIZE)
+    with_deadlines(result.rows)
+    return result
+
+
+def with_deadlines(tasks, now=None):
+    """Give each task its SLA badge and whether its due time has passed (two queries)."""
+    now = now or timezone.now()
+    badges = sla.badges_for_tasks(tasks)
+    for task in tasks:
+        task.sla_badge = badges.get(task.pk)
+        task.overdue = bool(task.due_at and task.due_at < now and task.status in ACTIVE_TASK_STATES)
+    return tasks
+
+
+def departments_of(user):
+    return list(Department.objects.filter(pk__in=permissions.department_ids(user)))
+
+
+def task_of(pk):
+    return (
+        DepartmentTask.objects.select_related("department", "assignee", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def version(task):
+    """What the task page's action panel depends on: it re-renders only when this changes."""
+    return f"{task.status}.{task.assignee_id or 0}"
