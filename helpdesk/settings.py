@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "helpdesk",
+    "helpdesk.mail",
     "helpdesk.api",
     "helpdesk.webhooks",
     "workflows",

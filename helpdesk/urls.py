@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("console/", include("helpdesk.console.urls")),
     path("inbox/", include("helpdesk.inbox.urls")),
+    path("", include("helpdesk.mail.urls")),  # before status/: owns /status/resend/
     path("status/", include("helpdesk.status.urls")),
     path("api/", include("helpdesk.api.urls")),
 ]

@@ -27,11 +27,13 @@ def reply(request_id, actor, body, *, expected_seq=None):
 
 
 def add_internal_note(request_id, actor, body, *, task=None):
-    """Staff-only words; back-office staff use it to ask the owner a question."""
+    """Staff-only words; back-office staff use it to ask the owner a question. No actor: the
+    system's own notice (an email kept aside, a bounce)."""
     body = text(body, "Note")
     with changing(request_id, actor) as change:
         request = change.request
-        require(permissions.can_view_request(actor, request), "You cannot see this request.")
+        if actor is not None:
+            require(permissions.can_view_request(actor, request), "You cannot see this request.")
         message = Message.objects.create(
             request=request, kind=Message.Kind.NOTE, author_user=actor, body=body
         )
