@@ -41,7 +41,7 @@ class LiveSocket(AsyncWebsocketConsumer):
 
     async def connect(self):
         self.socket_id = uuid.uuid4().hex
-        self.syncing = False
+        self.syncing = True  # pushes wait in `pending` until connected() has replayed the log
         self.pending = []
         self.frames = []
         if not await database_sync_to_async(self.authorise)():

@@ -60,7 +60,7 @@ def staff_push(req, events, *, after=None):
     parts.append(render_to_string("console/request.html#header", context))
     parts.append(render_to_string("console/request.html#tasks", context))
     parts.append(render_to_string("console/request.html#actions", context | {"poke": True}))
-    parts.append(_seq_marker(req.last_event_seq))
+    parts.append(_seq_marker(events[-1].seq))  # the newest entry this push shows
     return Push(
         html="".join(parts),
         seq=events[-1].seq,
