@@ -87,3 +87,24 @@ async def test_a_status_socket_cannot_reach_another_request(customer, department
     frames = await socket.until_seq(1)
     assert "Request 2" not in "".join(frames)
     await socket.close()
+
+
+async def test_replacing_the_status_link_closes_its_open_sockets(new_request, agent):
+    old = await connect(f"/ws/status/{new_request.public_token}/")
+    also_old = await connect(f"/ws/status/{new_request.public_token}/", after=0)
+    staff = await connect(f"/ws/request/{new_request.pk}/", agent)
+    await sync(actions.assign)(new_request.pk, agent, agent)
+
+    await sync(actions.revoke_status_link)(new_request.pk, agent)
+
+    assert await old.until_closed() == FORBIDDEN
+    assert await also_old.until_closed() == FORBIDDEN
+    await new_request.arefresh_from_db()
+    new = await connect(f"/ws/status/{new_request.public_token}/")
+    await sync(actions.reply)(new_request.pk, agent, "Here is your new link.")
+    await new_request.arefresh_from_db()
+    # The new link's socket and the staff socket carry on.
+    await new.until(lambda frame: "Here is your new link." in frame)
+    await staff.until_seq(new_request.last_event_seq)
+    for socket in (new, staff):
+        await socket.close()
