@@ -128,11 +128,7 @@ def run(smoke):
             worst,
             "ms",
             target=("<", SEARCH_TARGET_MS),
-            detail="\n".join(
-                f"{label}: p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, "
-                f"{r['queries']} queries  {r['url']}"
-                for label, r in results
-            ),
+            detail="\n\n".join(f"{label}: {describe(r)}" for label, r in results),
         )
     )
     return figures
@@ -144,11 +140,20 @@ def _p95(name, result, target_ms):
         result["p95_ms"],
         "ms",
         target=("<", target_ms),
-        detail=(
-            f"{result['url']}: p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
-            f"max {result['max_ms']:.1f} ms over {result['samples']} requests, "
-            f"{result['bytes']:,} bytes"
-        ),
+        detail=describe(result),
+    )
+
+
+def describe(result):
+    """One page's numbers in words, with the statement to look at first when it is slow."""
+    vary = " (varies between requests)" if result["queries_vary"] else ""
+    return (
+        f"{result['url']}\n"
+        f"p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
+        f"max {result['max_ms']:.1f} ms over {result['samples']} requests; "
+        f"{result['bytes']:,} bytes\n"
+        f"{result['queries']} SQL statements{vary}, {result['sql_p50_ms']:.1f} ms in SQL (p50); "
+        f"slowest {result['slowest_sql_ms']:.1f} ms:\n  {result['slowest_sql']}"
     )
 
 

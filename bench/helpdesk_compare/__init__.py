@@ -118,9 +118,8 @@ def run(smoke):
                 mine["queries"],
                 "queries",
                 baseline=base["queries"],
-                detail=f"Nucleus {mine['url']} ({mine['bytes']:,} bytes); "
-                f"django-helpdesk {base['url']} ({base['bytes']:,} bytes, "
-                f"{base['samples']} samples)",
+                detail=f"Nucleus: {pages.describe(mine)}\n\n"
+                f"django-helpdesk: {pages.describe(base)}",
             ),
         ]
     return figures
