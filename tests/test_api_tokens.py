@@ -38,7 +38,7 @@ def all_stored_text():
 
 def test_a_token_is_random_and_only_its_hash_is_stored(agent):
     token, secret = tokens.issue_token(scope="staff", user=agent)
-    other, other_secret = tokens.issue_token(scope="staff", user=agent)
+    _, other_secret = tokens.issue_token(scope="staff", user=agent)
     assert secret.startswith("nuc_") and len(secret) >= 4 + 43  # 32 random bytes, base64
     assert secret != other_secret
     stored = all_stored_text()

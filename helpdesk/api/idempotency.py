@@ -7,13 +7,12 @@ its record rolled back with it, so the retry simply runs.
 """
 
 import hashlib
-import json
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
 
 from helpdesk.api.models import IdempotencyRecord
 from workflows.errors import InvalidInput, WorkflowError
@@ -30,7 +29,8 @@ class KeyReused(WorkflowError):
 
 
 def run(request, respond):
-    """respond() -> Response (errors already turned into responses); replayed on a retry."""
+    """respond() -> Response (errors already turned into responses). With a key, the answer is
+    sent as the exact bytes stored, so a replay is byte for byte the same."""
     key = request.headers.get(HEADER)
     if key is None:
         return respond()
@@ -49,7 +49,7 @@ def run(request, respond):
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    token=token, key=key, status_code=0, response_body={}, **fingerprint
+                    token=token, key=key, status_code=0, response_body="", **fingerprint
                 )
         except IntegrityError:
             return _replay(token, key, fingerprint)
@@ -58,15 +58,21 @@ def run(request, respond):
             transaction.set_rollback(True)  # a retry should try again, not replay a failure
             return response
         record.status_code = response.status_code
-        record.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
+        record.response_body = JSONRenderer().render(response.data).decode()
         record.save(update_fields=["status_code", "response_body"])
-    return response
+    return _stored(record)
 
 
 def _replay(token, key, fingerprint):
     record = IdempotencyRecord.objects.get(token=token, key=key)
     if any(getattr(record, field) != value for field, value in fingerprint.items()):
         raise KeyReused(f"This {HEADER} was already used for a different request.")
-    response = Response(record.response_body, status=record.status_code)
+    response = _stored(record)
     response["Idempotent-Replayed"] = "true"
     return response
+
+
+def _stored(record):
+    return HttpResponse(
+        record.response_body, status=record.status_code, content_type="application/json"
+    )

@@ -80,7 +80,7 @@ class IdempotencyRecord(models.Model):
     path = models.CharField(max_length=500)
     body_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    response_body = models.TextField(help_text="The JSON answer, byte for byte.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

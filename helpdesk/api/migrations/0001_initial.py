@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('path', models.CharField(max_length=500)),
                 ('body_hash', models.CharField(max_length=64)),
                 ('status_code', models.PositiveSmallIntegerField()),
-                ('response_body', models.JSONField()),
+                ('response_body', models.TextField(help_text='The JSON answer, byte for byte.')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('token', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='api.apitoken')),
             ],
