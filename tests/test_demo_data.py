@@ -42,7 +42,7 @@ def demo(django_db_setup, django_db_blocker):
         override_settings(PASSWORD_HASHERS=FAST_HASHERS),
         transaction.atomic(),
     ):
-        assert not Request.objects.exists()
+        assert not Request.objects.exists(), "an earlier test left requests committed"
         sizes = []
         for _ in range(2):
             call_command("load_demo", stdout=StringIO())
