@@ -212,5 +212,6 @@ BASELINE_NOTE = (
     "Baseline: bare durable transactions per second on the same database and threads "
     "(lock the request row, insert one row, commit), the ceiling any action sits under. "
     "Actions cycle: internal note, hand-off to finance, finance completes the task, public "
-    "reply, customer reply."
+    "reply, customer reply. Actors are loaded once, so their department roles stay cached "
+    "as they would within one web request."
 )
