@@ -11,11 +11,13 @@ import types
 from collections import defaultdict
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from bench import datagen, report
 from bench.datagen.lifecycle import REQUEST_MOVES
 from helpdesk.models import DepartmentTask, Event, Message, Request
+from workflows import permissions
 from workflows.states import ACTIVE_TASK_STATES, RequestStatus
 
 TINY = datagen.Scale(organisations=5, customers=40, requests=120, events=1_200)
@@ -79,6 +81,34 @@ def test_every_request_reads_like_the_workflows_wrote_it(dataset):
 
 
 PUBLIC_TYPES = {"request_opened", "status_changed", "replied", "customer_replied"}
+# Who may have written each event, by the rules the actions check (workflows.permissions).
+ALLOWED = {
+    "replied": permissions.can_work_request,
+    "assigned": permissions.can_work_request,
+    "task_created": permissions.can_work_request,
+    "task_cancelled": permissions.can_work_request,
+    "escalated": permissions.can_work_request,
+    "priority_changed": permissions.can_work_request,
+    "reopen": permissions.can_work_request,
+    "note_added": permissions.can_view_request,
+    "deescalated": permissions.can_lead_request,
+}
+TASK_WORK = {"task_claimed", "task_completed", "task_returned"}
+
+
+def test_every_event_was_written_by_someone_allowed_to(dataset):
+    users = {u.pk: u for u in User.objects.all()}
+    tasks = {t.pk: t for t in DepartmentTask.objects.all()}
+    requests = {r.pk: r for r in Request.objects.all()}
+    checked = 0
+    for event in Event.objects.exclude(actor=None):
+        actor, request = users[event.actor_id], requests[event.request_id]
+        if event.type in TASK_WORK:
+            assert permissions.can_work_task(actor, tasks[event.payload["task_id"]]), event
+        elif event.type in ALLOWED:
+            assert ALLOWED[event.type](actor, request), event
+        checked += 1
+    assert checked > TINY.requests
 
 
 class _Undo(Exception):

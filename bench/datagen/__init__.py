@@ -71,7 +71,7 @@ ROLES = ("agent", "lead", "back_office")
 
 
 def generate(scale, *, seed=1, anchor=None, reset=False, log=print):
-    """Write a whole data set; return what was written (counts, timings, login names)."""
+    """Write a whole data set; return what was written (counts per table and status, time)."""
     started = time.perf_counter()
     rng = random.Random(seed)
     anchor = anchor or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -145,7 +145,7 @@ def _staff(rng, departments, seed, anchor):
     roster = {}
     joined = anchor - timedelta(days=800)
     for (dept_id, slug, _), (*_, sizes, _) in zip(departments, DEPARTMENTS, strict=True):
-        console, workers = [], []
+        console, leads, workers = [], [], []
         for role, size in zip(ROLES, sizes, strict=True):
             for i in range(1, size + 1):
                 first, last = rng.choice(words.FIRST_NAMES), rng.choice(words.LAST_NAMES)
@@ -157,9 +157,11 @@ def _staff(rng, departments, seed, anchor):
                 memberships.append((user_id, dept_id, role))
                 member = (user_id, f"{first} {last}")
                 (workers if role == "back_office" else console).append(member)
+                if role == "lead":
+                    leads.append(member)
                 user_id += 1
         # Back-office clerks work a department's tasks; where there are none, its agents do.
-        roster[dept_id] = {"console": console, "workers": workers or console}
+        roster[dept_id] = {"console": console, "leads": leads, "workers": workers or console}
     users.append(
         (user_id, password, None, True, "bench.admin", "Bench", "Admin",
          "bench.admin@nucleus.example", True, True, joined)
@@ -289,7 +291,7 @@ def _requests(rng, scale, anchor, departments, staff, customers, log):
 def _one_request(rng, script, request_id, owners, owner_weights, customers, anchor, mean, rows):
     department = rng.choices(owners, owner_weights)[0]
     customer = rng.choices(customers["rows"], cum_weights=customers["cum_weights"])[0]
-    vars = {
+    slots = {
         "order": rng.randint(100_000, 999_999),
         "invoice": f"INV-{anchor.year - rng.randint(0, 1)}-{rng.randint(1, 99_999):05d}",
         "product": rng.choice(words.PRODUCTS),
@@ -298,7 +300,7 @@ def _one_request(rng, script, request_id, owners, owner_weights, customers, anch
         "tier": customers["tier_of"].get(customer[3], "standard"),
     }
     pool = words.SUBJECTS.get(department[1], words.SUBJECTS["support"])
-    subject = rng.choice(pool).format(**vars)
+    subject = rng.choice(pool).format(**slots)
     channel = rng.choices(("web", "email", "api", "phone"), (50, 35, 5, 10))[0]
     final = rng.choices(FINAL_STATES, FINAL_WEIGHTS)[0]
     # A request stops at the first round past its budget (about 2 events over on average),
@@ -309,9 +311,9 @@ def _one_request(rng, script, request_id, owners, owner_weights, customers, anch
         budget *= TAIL_LENGTH  # the long tail: a request argued over for months
     life = Life(request_id, department, customer[0])
     life.priority = rng.choices((1, 2, 3, 4), (15, 60, 20, 5))[0]
-    script.play(life, final, budget, vars, subject, channel)
+    script.play(life, final, budget, slots, subject, channel)
     times = _timeline(rng, final, life.step, anchor)
-    body = script.customer_text(vars)
+    body = script.customer_text(slots)
     token = base64.urlsafe_b64encode(rng.randbytes(32)).rstrip(b"=").decode()
     # The request row is saved just after its last event (event times add their seq in µs).
     saved_at = times[-1] + timedelta(microseconds=len(life.events) + 1)

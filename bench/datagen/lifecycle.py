@@ -80,7 +80,7 @@ class Simulator:
 
     def __init__(self, rng, staff, departments, next_message_id, next_task_id):
         self.rng = rng
-        self.staff = staff  # {dept_id: {"console": [(id, name)], "workers": [(id, name)]}}
+        self.staff = staff  # {dept_id: {"console"|"leads"|"workers": [(user id, name)]}}
         self.departments = departments  # [(id, slug, name)]
         self.next_message_id = next_message_id
         self.next_task_id = next_task_id
@@ -114,6 +114,9 @@ class Simulator:
 
     def console_member(self, department_id):
         return self.rng.choice(self.staff[department_id]["console"])
+
+    def lead(self, department_id):
+        return self.rng.choice(self.staff[department_id]["leads"])
 
     def worker(self, department_id):
         return self.rng.choice(self.staff[department_id]["workers"])
@@ -279,10 +282,10 @@ class Script:
         self.sim = sim
         self.rng = rng
 
-    def text(self, pool, n, vars):
-        return " ".join(self.rng.choice(pool).format(**vars) for _ in range(n))
+    def text(self, pool, n, slots):
+        return " ".join(self.rng.choice(pool).format(**slots) for _ in range(n))
 
-    def play(self, life, final, budget, vars, subject, channel):
+    def play(self, life, final, budget, slots, subject, channel):
         sim, rng = self.sim, self.rng
         owner_dept = life.department[0]
         opener = sim.console_member(owner_dept)[0] if channel == Request.Channel.PHONE else None
@@ -292,7 +295,7 @@ class Script:
                 sim.note(
                     life,
                     sim.console_member(owner_dept)[0],
-                    self.text(words.NOTE_SENTENCES, 1, vars),
+                    self.text(words.NOTE_SENTENCES, 1, slots),
                 )
             return
         owner = sim.console_member(owner_dept)
@@ -305,20 +308,20 @@ class Script:
             S.CLOSED: 3,
         }[final]
         while len(life.events) + end_cost < budget:
-            self.round(life, owner, vars)
-        self.finish(life, final, owner, vars)
+            self.round(life, owner, slots)
+        self.finish(life, final, owner, slots)
 
-    def round(self, life, owner, vars):
+    def round(self, life, owner, slots):
         """One exchange that starts and ends with the request open (or new)."""
         sim, rng = self.sim, self.rng
         roll = rng.random()
         if roll < 0.45:
-            sim.reply(life, owner[0], self.staff_text(vars))
-            sim.customer_reply(life, self.customer_text(vars))
+            sim.reply(life, owner[0], self.staff_text(slots))
+            sim.customer_reply(life, self.customer_text(slots))
         elif roll < 0.65:
-            sim.note(life, owner[0], self.text(words.NOTE_SENTENCES, rng.randint(1, 2), vars))
+            sim.note(life, owner[0], self.text(words.NOTE_SENTENCES, rng.randint(1, 2), slots))
         elif roll < 0.88:
-            self.department_round(life, owner, vars)
+            self.department_round(life, owner, slots)
         elif roll < 0.93:
             priority = rng.choice([p for p in (1, 2, 3, 4) if p != life.priority])
             sim.change_priority(life, owner[0], priority, rng.choice(words.REASONS))
@@ -326,8 +329,7 @@ class Script:
             if life.escalation_level < MAX_ESCALATION_LEVEL:
                 sim.escalate(life, owner[0], rng.choice(words.REASONS))
             elif life.escalation_level:
-                lead = sim.console_member(life.department[0])[0]
-                sim.deescalate(life, lead, "Handled, back to normal.")
+                sim.deescalate(life, sim.lead(life.department[0])[0], "Handled, back to normal.")
         elif roll < 0.98:
             other = sim.console_member(life.department[0])
             if other[0] != life.assignee:  # assigning the same person again writes nothing
@@ -335,20 +337,20 @@ class Script:
         else:
             sim.console_transition(life, owner[0], "resolve")
             if rng.random() < 0.7:
-                sim.customer_reply(life, self.customer_text(vars))
+                sim.customer_reply(life, self.customer_text(slots))
             else:
                 sim.console_transition(life, owner[0], "reopen", reason="Customer called back.")
 
-    def department_round(self, life, owner, vars):
+    def department_round(self, life, owner, slots):
         sim, rng = self.sim, self.rng
-        tasks = self.hand_off(life, owner, vars, rng.choice((1, 1, 1, 2)))
+        tasks = self.hand_off(life, owner, slots, rng.choice((1, 1, 1, 2)))
         for task in tasks:
             dept_id = task.department[0]
             worker = sim.worker(dept_id)
             if rng.random() < 0.7:
                 sim.claim(life, task, worker)
             if rng.random() < 0.2:
-                sim.note(life, worker[0], self.text(words.NOTE_SENTENCES, 1, vars), task=task)
+                sim.note(life, worker[0], self.text(words.NOTE_SENTENCES, 1, slots), task=task)
             roll = rng.random()
             if roll < 0.88:
                 sim.finish(
@@ -371,7 +373,7 @@ class Script:
             else:
                 sim.finish(life, task, owner[0], "cancel", "task_cancelled", "No longer needed.")
 
-    def hand_off(self, life, owner, vars, count):
+    def hand_off(self, life, owner, slots, count):
         sim, rng = self.sim, self.rng
         others = [d for d in sim.departments if d[0] != life.department[0]]
         tasks = []
@@ -379,31 +381,31 @@ class Script:
             pool = words.TASK_INSTRUCTIONS[department[1]]
             due_in = timedelta(hours=rng.randint(4, 120)) if rng.random() < 0.4 else None
             tasks.append(
-                sim.hand_off(life, owner[0], department, rng.choice(pool).format(**vars), due_in)
+                sim.hand_off(life, owner[0], department, rng.choice(pool).format(**slots), due_in)
             )
         return tasks
 
-    def finish(self, life, final, owner, vars):
+    def finish(self, life, final, owner, slots):
         sim, rng = self.sim, self.rng
         if final == S.WAITING_ON_CUSTOMER:
-            sim.reply(life, owner[0], self.staff_text(vars))
+            sim.reply(life, owner[0], self.staff_text(slots))
         elif final == S.WAITING_ON_DEPARTMENT:
-            for task in self.hand_off(life, owner, vars, rng.choice((1, 1, 2))):
+            for task in self.hand_off(life, owner, slots, rng.choice((1, 1, 2))):
                 if rng.random() < 0.5:
                     sim.claim(life, task, sim.worker(task.department[0]))
         elif final in (S.RESOLVED, S.CLOSED):
             if rng.random() < 0.6:
-                sim.reply(life, owner[0], self.staff_text(vars))
+                sim.reply(life, owner[0], self.staff_text(slots))
             sim.console_transition(life, owner[0], "resolve")
             if final == S.CLOSED:
                 sim.console_transition(life, owner[0], "close")
 
-    def staff_text(self, vars):
-        return self.text(words.STAFF_SENTENCES, self.rng.randint(1, 3), vars)
+    def staff_text(self, slots):
+        return self.text(words.STAFF_SENTENCES, self.rng.randint(1, 3), slots)
 
-    def customer_text(self, vars):
+    def customer_text(self, slots):
         return f"{self.rng.choice(words.OPENINGS)} " + self.text(
-            words.CUSTOMER_SENTENCES, self.rng.randint(1, 3), vars
+            words.CUSTOMER_SENTENCES, self.rng.randint(1, 3), slots
         )
 
 
