@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.urls import reverse
 
 from helpdesk.api.admin import show_secret_once
@@ -9,6 +10,7 @@ from helpdesk.webhooks.models import Delivery, WebhookEndpoint, new_secret
 class WebhookEndpointAdmin(admin.ModelAdmin):
     """The signing secret is shown once, when created or rotated; the receiver keeps it."""
 
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("url", "scope", "active", "description", "created_at")
     list_filter = ("scope", "active")
     actions = ["rotate_secret"]
