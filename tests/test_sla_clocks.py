@@ -250,3 +250,20 @@ def test_policy_changes_enqueue_one_recompute_for_everything(
         make_ladder({"percent": 50, "notify": "assignee"})
     pending = DBTaskResult.objects.filter(task_path="workflows.tasks.recompute_clocks")
     assert [p.args_kwargs["kwargs"] for p in pending] == [{"department_ids": None}]
+
+
+def test_defaults_install_once_and_drive_clocks(customer, departments, agent):
+    from workflows.sla.defaults import install_defaults
+
+    assert install_defaults() is True
+    assert install_defaults() is False
+    assert SLAPolicy.objects.count() == 4
+    request = open_at(FRIDAY_4PM, customer, departments, priority=Priority.URGENT)
+    first = clock_of(request, Metric.FIRST_RESPONSE)
+    assert first.policy.name == "Urgent"
+    assert local(first.due_at) == FRIDAY_4PM + H  # 16:00-17:00, inside 09:00-17:30
+    with time_machine.travel(FRIDAY_4PM, tick=False):
+        task = actions.hand_off(
+            request.pk, agent, department=departments["finance"], instructions="Refund?"
+        )
+    assert Clock.objects.get(task=task).policy.name == "Urgent"  # position 10 beats finance's 50

@@ -66,7 +66,7 @@ def schedule_clock(clock, rules, now, *, fired=()):
 def fired_steps(clocks):
     """{clock pk: ids of the steps it already fired}, in one query."""
     by_clock = {c.pk: set() for c in clocks}
-    rows = FiredStep.objects.filter(clock_id__in=[c.pk for c in clocks if c.pk])
+    rows = FiredStep.objects.filter(clock_id__in=[c.pk for c in clocks if c.pk]).order_by()
     for clock_id, step_id in rows.values_list("clock_id", "step_id"):
         by_clock[clock_id].add(step_id)
     return by_clock

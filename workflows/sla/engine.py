@@ -57,7 +57,7 @@ def advance(clock_id, request_id, now, rules):
     while True:
         with transaction.atomic():
             locked = Request.objects.select_for_update(skip_locked=True).filter(pk=request_id)
-            if not locked.values_list("pk", flat=True):
+            if not locked.order_by().values_list("pk", flat=True):
                 return fired  # another worker or an action holds it: next pass
             clock = (
                 due_clocks(now)
@@ -70,6 +70,8 @@ def advance(clock_id, request_id, now, rules):
                 return fired
             _fire(clock, rules, now)
         fired += 1
+        if clock.next_step_at is None or clock.next_step_at > now:
+            return fired
 
 
 def _fire(clock, rules, now):
@@ -77,9 +79,11 @@ def _fire(clock, rules, now):
         _milestone(clock, rules, now)
     else:
         _step(clock, clock.next_step, now)
-    # The step's actions may have recomputed this clock through the hook (a raised priority).
-    clock.refresh_from_db()
-    schedule_clock(clock, rules, now, fired=fired_steps([clock])[clock.pk])
+        # Its actions may have recomputed this clock through the hook (a raised priority).
+        clock.refresh_from_db()
+    has_ladder = bool(rules.steps(clock.policy, clock.metric))
+    fired = fired_steps([clock])[clock.pk] if has_ladder else set()
+    schedule_clock(clock, rules, now, fired=fired)
     clock.save()
 
 
@@ -91,10 +95,10 @@ def _milestone(clock, rules, now):
         event_type, what = SLA_BREACHED, "breached"
     elif clock.warned_at is None and used >= clock.warn_after:
         clock.warned_at = clock.warn_at
-        event_type, what = SLA_WARNING, f"at {clock.policy.warn_percent}%"
+        share = round(100 * clock.warn_after / clock.target)
+        event_type, what = SLA_WARNING, f"{share}% of the time used"
     else:
         return  # recomputed since it was scheduled: nothing is due after all
-    clock.save(update_fields=["breached_at", "warned_at"])
     notify(
         clock.request_id,
         event_type=event_type,
