@@ -13,6 +13,8 @@ from realtime import presence as presence_store
 from workflows.states import ACTIVE_TASK_STATES
 
 CATCH_UP_LIMIT = 200
+# Internal events that change which departments hold a request, hence the customer's status words.
+TASK_EVENTS = {"task_created", "task_completed", "task_returned", "task_cancelled"}
 
 
 @dataclass(frozen=True)
@@ -70,18 +72,22 @@ def staff_push(req, events, *, after=None):
 
 def public_push(req, events, *, after=None):
     public = [e for e in events if e.visibility == Event.Visibility.PUBLIC]
-    if events and events[-1].type == "status_link_revoked":
+    if any(e.type == "status_link_revoked" for e in events):  # a relayed batch may hold more
         return Push(html="", close_unless_token=req.public_token)
-    if not public:
+    if not public and not any(e.type in TASK_EVENTS for e in events):
         return None
     departments = sorted(
         {t.department.name for t in selectors.tasks_of(req) if t.status in ACTIVE_TASK_STATES}
     )
+    summary = render_to_string(
+        "status/page.html#summary", {"req": req, "departments": departments, "oob": True}
+    )
+    if not public:
+        # Internal only, but which teams hold the request changed: "with our finance team".
+        return Push(html=summary)
     parts = [
         _append_entries("partials/timeline.html#public_entry", req, public),
-        render_to_string(
-            "status/page.html#summary", {"req": req, "departments": departments, "oob": True}
-        ),
+        summary,
         _seq_marker(public[-1].seq),
     ]
     if after is None:

@@ -121,6 +121,12 @@ class Socket:
         """Frames until the page's sequence marker reaches `seq`."""
         return await self.until(lambda frame: (last_seq(frame) or 0) >= seq)
 
+    async def settle(self):
+        """Frames that arrive before the socket falls quiet: for when a test cannot know
+        whether one more is coming (it only weakens a check, never fails it)."""
+        while not await self.communicator.receive_nothing(timeout=0.2):
+            await self.next_frame()
+
     async def until_closed(self):
         try:
             while True:
@@ -161,36 +167,78 @@ def sync(function):
 
 # -- applying pushes like htmx ------------------------------------------------------------
 
+AFTER_EACH_MESSAGE = re.compile(r"^htmx:wsAfterMessage\b")
+
 
 def apply_push(page_html, push_html, fetch):
-    """Swap a pushed frame into a page as the htmx ws extension does: every top-level element
-    is an out-of-band swap, and an element that loads itself (hx-trigger="load") is replaced
-    by what `fetch(url)` returns."""
+    """Swap a pushed frame into a page as htmx and its ws extension do.
+
+    Every top-level element of the frame is an out-of-band swap; an element swapped in that
+    loads itself (hx-trigger="load"), and any element that reloads after each socket message,
+    is replaced by what `fetch(url)` answers (None for a 204, which leaves it as it is)."""
     page = BeautifulSoup(page_html, "html.parser")
-    for element in list(BeautifulSoup(push_html, "html.parser").find_all(recursive=False)):
+    _swap_out_of_band(page, BeautifulSoup(push_html, "html.parser"), fetch)
+    for element in page.find_all(attrs={"hx-trigger": AFTER_EACH_MESSAGE}):
+        _load(page, element, fetch)
+    return str(page)
+
+
+def _swap_out_of_band(page, fragment, fetch):
+    for element in list(fragment.find_all(recursive=False)):
         how = element.attrs.pop("hx-swap-oob", "true")
         if how == "true":
-            page.find(id=element["id"]).replace_with(element)
+            target = page.find(id=element["id"])
+            if target is None:
+                continue  # htmx skips parts the page does not have
+            target.replace_with(element)
             if element.get("hx-trigger") == "load":
-                loaded = BeautifulSoup(fetch(element["hx-get"]), "html.parser")
-                element.replace_with(*loaded.contents)
+                _load(page, element, fetch)
         else:
             style, selector = how.split(":", 1)
             assert style == "beforeend", how
             target = page.select_one(selector)
             for child in list(element.contents):
                 target.append(child)
-    return str(page)
 
 
-def main_of(page_html, *, without=()):
-    """The page's <main>, normalised for comparison: whitespace collapsed, CSRF tokens (masked
-    anew on every render) blanked, and elements that legitimately differ dropped."""
-    main = BeautifulSoup(page_html, "html.parser").find("main")
+def _load(page, element, fetch):
+    assert element.get("hx-swap") == "outerHTML", element.attrs
+    answer = fetch(element["hx-get"])
+    if answer is None:
+        return
+    answer = BeautifulSoup(answer, "html.parser")
+    out_of_band = BeautifulSoup("", "html.parser")
+    for part in answer.find_all(attrs={"hx-swap-oob": True}, recursive=False):
+        out_of_band.append(part.extract())
+    element.replace_with(*answer.contents)
+    _swap_out_of_band(page, out_of_band, fetch)
+
+
+def htmx_fetch(client):
+    """GET as htmx does (HX-Request), for apply_push."""
+
+    def fetch(url):
+        response = client.get(url, headers={"HX-Request": "true"})
+        assert response.status_code in (200, 204), (url, response.status_code)
+        return response.content.decode() if response.status_code == 200 else None
+
+    return fetch
+
+
+def comparable(page_html, *, without=()):
+    """A page's <body> normalised for comparison: a tag a line, whitespace collapsed, CSRF
+    tokens (masked anew on every render) blanked, relative times ("5 seconds ago") replaced by
+    the instant they name, and the elements that legitimately differ dropped."""
+    body = BeautifulSoup(page_html, "html.parser").find("body")
     for element_id in without:
-        for element in main.find_all(id=element_id):
+        for element in body.find_all(id=element_id):
             element.decompose()
-    for token in main.find_all("input", attrs={"name": "csrfmiddlewaretoken"}):
+    for token in body.find_all("input", attrs={"name": "csrfmiddlewaretoken"}):
         token["value"] = ""
-    text = re.sub(r"\s+", " ", str(main))
-    return re.sub(r">\s+<", "><", text).strip()
+    body["hx-headers"] = ""  # carries the CSRF token too
+    for kept in body.find_all(attrs={"hx-preserve": True}):
+        del kept["hx-preserve"]  # a re-render keeps what the user typed: same page to the eye
+    for time in body.find_all("time"):
+        time.string = time.get("datetime", "")
+    text = re.sub(r"\s+", " ", str(body))
+    return re.sub(r">\s*<", ">\n<", text).strip()  # a tag a line: readable diffs
