@@ -4,7 +4,8 @@ Each page is fetched with Django's test Client, logged in as the person who woul
 support agent for the console, a finance clerk for the inbox, nobody for the status page),
 so the whole stack runs (middleware, session, view, template) without a network in between.
 "Constant queries" is checked by pairing pages that differ only in size: a queue page of 50
-rows against one of a single row, a request with hundreds of events against a typical one.
+rows against one of a single row, a page far back in a queue against its first page, a
+request with hundreds of events against a typical one.
 The query count of the big one is the value, the small one's the baseline: ratio 1 holds.
 """
 
@@ -18,8 +19,11 @@ from django.urls import reverse
 from bench.report import figure
 from bench.timing import time_get
 from helpdesk.models import DepartmentTask, Request
-from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES
+from helpdesk.pagination import encode
+from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES, RequestStatus
 
+DONE = (RequestStatus.RESOLVED, RequestStatus.CLOSED)
+DEEP_ROW = 30_000  # about page 600 of the resolved & closed queue at full scale
 AGENT = "support.agent1"
 CLERK = "finance.back_office1"
 P95_TARGET_MS = 50
@@ -34,6 +38,7 @@ class Samples:
     longest: Request  # the support request with the most events
     task: DepartmentTask  # an open finance task
     order_number: str  # appears in one or a few subjects: a needle for search
+    deep_cursor: str  # a "done" queue page far back (keyset pagination should not care)
 
 
 def samples():
@@ -51,7 +56,9 @@ def samples():
     )
     subject = support.filter(subject__regex=r"order [0-9]{6}").values_list("subject", flat=True)
     order_number = re.search(r"[0-9]{6}", subject.first() or "000000").group()
-    return Samples(typical, longest, task, order_number)
+    done = support.filter(status__in=DONE).order_by("-updated_at", "-pk")
+    deep = done[min(DEEP_ROW, done.count() // 2)]
+    return Samples(typical, longest, task, order_number, encode(deep.updated_at, deep.pk))
 
 
 _clients = {}
@@ -91,7 +98,12 @@ def run(smoke):
             AGENT,
             ("one row", queue_url("departments", q=s.typical.pk)),
         ),
-        ("Console queue (resolved & closed, 50 rows)", queue_url("done"), AGENT, None),
+        (
+            "Console queue (resolved & closed, 50 rows, far back)",
+            queue_url("done", cursor=s.deep_cursor),
+            AGENT,
+            ("first page", queue_url("done")),
+        ),
         (
             f"Request page ({longest} events)",
             longest_url,
