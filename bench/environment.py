@@ -8,6 +8,7 @@ from CaptureQueriesContext, which works either way.
 
 import os
 import secrets
+import warnings
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -60,6 +61,9 @@ def configure(smoke):
 
     import django
     from django.core.management import call_command
+
+    # WhiteNoise warns that collectstatic never ran; the bench serves no static files.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
