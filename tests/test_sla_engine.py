@@ -283,3 +283,17 @@ def test_the_sweep_command_runs_one_pass(opened, capsys):
     with time_machine.travel(datetime(2026, 11, 23, 10, 30, tzinfo=LONDON), tick=False):
         call_command("sla_sweep")
     assert "2 step(s) fired" in capsys.readouterr().out
+
+
+def test_notifications_list_and_read(opened, people):
+    from workflows.actions.sla import mark_notifications_read
+    from workflows.sla.selectors import notifications_for
+
+    sweep_at(MONDAY + 13 * H)
+    latest, unread = notifications_for(people["agent"])
+    assert unread == 1 and "50% of target" in latest[0].text
+    step = Event.objects.filter(request=opened, type="sla_step").first()
+    assert step.payload["notified_user_ids"] == [people["agent"].pk]
+    assert mark_notifications_read(people["agent"]) == 1
+    assert notifications_for(people["agent"])[1] == 0
+    assert notifications_for(people["lead"])[1] == 1  # someone else's stay unread

@@ -32,6 +32,7 @@ def notify(request_id, *, event_type, text, users=(), link="", **facts):
             public=False,
             text=text,
             notified=[_display_name(u) for u in recipients],
+            notified_user_ids=[u.pk for u in recipients],
             **facts,
         )
         Notification.objects.bulk_create(
@@ -44,3 +45,11 @@ def notify(request_id, *, event_type, text, users=(), link="", **facts):
         # robust: a mail server outage is logged and never undoes the step.
         transaction.on_commit(lambda: send_mass_mail(mails), robust=True)
     return change.request
+
+
+def mark_notifications_read(user, ids=None):
+    """Mark the user's notifications read (these ids, or all); returns how many changed."""
+    unread = Notification.objects.filter(user=user, read=False)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read=True)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from helpdesk.models import DepartmentTask, Request
 from workflows import permissions
-from workflows.models import Clock, format_duration
+from workflows.models import Clock, Notification, format_duration
 from workflows.sla.calendars import schedules_for
 from workflows.sla.clocks import used_at
 from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES
@@ -119,3 +119,10 @@ def tasks_breaching_soon(user, *, now=None):
         .annotate(sla_due_at=Subquery(soonest))
         .order_by("sla_due_at", "pk")
     )
+
+
+def notifications_for(user, *, limit=20):
+    """The user's newest notifications (unread first) and the unread count: two queries."""
+    mine = Notification.objects.filter(user=user)
+    latest = list(mine.order_by("read", "-created_at", "-id")[:limit])
+    return latest, mine.filter(read=False).count()
