@@ -65,6 +65,13 @@ def test_the_same_email_delivered_twice_is_imported_once(departments):
     assert Request.objects.count() == 1
 
 
+def test_another_sender_reusing_a_message_id_is_not_a_duplicate(departments):
+    reused = {"Message-ID": "<1@careless.example>"}
+    ingest(build_email(headers=reused))
+    assert not ingest(build_email(sender="bo@example.org", headers=reused)).duplicate
+    assert Request.objects.count() == 2
+
+
 def test_reply_threads_by_reply_token_and_trims_quoted_history(new_request, agent):
     raw = build_email(to=reply_address(new_request), subject="Re: Refund please", text=QUOTED)
     result = ingest(raw)

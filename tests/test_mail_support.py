@@ -28,8 +28,8 @@ def build_email(
     msg["From"] = sender
     msg["To"] = to or conf.mailbox()
     msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain="acme.example")
-    for name, value in (headers or {}).items():
+    headers = {"Message-ID": make_msgid(domain="acme.example"), **(headers or {})}
+    for name, value in headers.items():
         msg[name] = value
     if text is not None:
         msg.set_content(text)

@@ -18,7 +18,9 @@ class ReceivedEmail(models.Model):
         QUARANTINED = "quarantined", "Kept aside"
 
     dedupe_key = models.CharField(
-        max_length=64, unique=True, help_text="SHA-256 of the Message-ID, or of the raw message."
+        max_length=64,
+        unique=True,
+        help_text="SHA-256 of sender and Message-ID, or of the raw message.",
     )
     message_id = models.CharField(max_length=998, blank=True, db_index=True)
     sender = models.CharField(max_length=254, blank=True)

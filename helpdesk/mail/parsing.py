@@ -43,7 +43,11 @@ class Envelope:
     automatic: str = ""  # why no one should answer it: "loop", "bounce", "auto-reply"
 
     def dedupe_key(self, raw):
-        return hashlib.sha256(self.message_id.encode() if self.message_id else raw).hexdigest()
+        """Sender and Message-ID: a redelivery matches, a careless client reusing an ID for
+        another sender's mail does not. Without an ID, the exact bytes."""
+        if not self.message_id:
+            return hashlib.sha256(raw).hexdigest()
+        return hashlib.sha256(f"{self.sender.lower()} {self.message_id}".encode()).hexdigest()
 
 
 @dataclass

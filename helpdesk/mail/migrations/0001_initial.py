@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
             name='ReceivedEmail',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dedupe_key', models.CharField(help_text='SHA-256 of the Message-ID, or of the raw message.', max_length=64, unique=True)),
+                ('dedupe_key', models.CharField(help_text='SHA-256 of sender and Message-ID, or of the raw message.', max_length=64, unique=True)),
                 ('message_id', models.CharField(blank=True, db_index=True, max_length=998)),
                 ('sender', models.CharField(blank=True, max_length=254)),
                 ('sender_name', models.CharField(blank=True, max_length=200)),
