@@ -156,6 +156,8 @@ class Request(RequestStateMachine):
         indexes = [
             models.Index(fields=["department", "status", "-updated_at", "-id"]),
             models.Index(fields=["assignee", "status", "-updated_at", "-id"]),
+            # Console queues page by recency across statuses and departments (keyset pages).
+            models.Index(fields=["-updated_at", "-id"], name="request_recent"),
             models.Index(fields=["customer", "-created_at"]),
         ]
 

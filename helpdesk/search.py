@@ -1,9 +1,9 @@
 """Search requests by subject and by every message written on them.
 
 On PostgreSQL this is full-text search (stemmed, so "refunds" finds "refund"), served by the
-GIN expression indexes of migration 0002: `document()` and `message_document()` must stay the
-expressions indexed there, or PostgreSQL falls back to reading every row. Elsewhere (the
-embedded SQLite default) it is a plain case-insensitive substring match.
+GIN expression indexes of migration 0002: `request_document()` and `message_document()` must
+stay the expressions indexed there, or PostgreSQL falls back to reading every row. Elsewhere
+(the embedded SQLite default) it is a plain case-insensitive substring match.
 """
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from helpdesk.models import Message, Request
 
 CONFIG = "english"
 MAX_LENGTH = 200
+MAX_ID_DIGITS = 18  # a bigint
 
 
 def request_document():
@@ -26,24 +27,36 @@ def message_document():
 
 
 def matching(queryset, text):
-    """`queryset` narrowed to requests that mention `text`; "#42" or "42" also finds #42."""
+    """`queryset` narrowed to requests that mention `text`; "#42" or "42" also finds #42.
+
+    One `pk IN (hits UNION hits ...)`: each part is read through its own index and the hits
+    are joined, so the cost follows the number of hits. Parts joined by OR cannot be
+    estimated, and PostgreSQL then walks the whole queue in order probing every row.
+    """
     text = (text or "").strip()[:MAX_LENGTH]
     if not text:
         return queryset
-    condition = _full_text(text) if settings.IS_POSTGRES else _substring(text)
+    parts = _full_text(text) if settings.IS_POSTGRES else _substring(text)
     number = text.removeprefix("#")
-    if number.isdigit():
-        condition |= Q(pk=int(number))
-    return queryset.filter(condition)
+    if number.isdigit() and len(number) <= MAX_ID_DIGITS:
+        parts.append(Request.objects.filter(pk=int(number)).values("pk"))
+    parts = [part.order_by() for part in parts]  # a part of a UNION cannot be ordered
+    hits = parts[0].union(*parts[1:])
+    return queryset.filter(pk__in=hits)
 
 
 def _full_text(text):
     query = SearchQuery(text, search_type="websearch", config=CONFIG)
-    in_requests = Request.objects.alias(document=request_document()).filter(document=query)
-    in_messages = Message.objects.alias(document=message_document()).filter(document=query)
-    return Q(pk__in=in_requests.values("pk")) | Q(pk__in=in_messages.values("request_id"))
+    return [
+        Request.objects.alias(document=request_document()).filter(document=query).values("pk"),
+        Message.objects.alias(document=message_document())
+        .filter(document=query)
+        .values("request_id"),
+    ]
 
 
 def _substring(text):
-    in_messages = Message.objects.filter(body__icontains=text).values("request_id")
-    return Q(subject__icontains=text) | Q(body__icontains=text) | Q(pk__in=in_messages)
+    return [
+        Request.objects.filter(Q(subject__icontains=text) | Q(body__icontains=text)).values("pk"),
+        Message.objects.filter(body__icontains=text).values("request_id"),
+    ]

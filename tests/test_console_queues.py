@@ -78,10 +78,13 @@ def test_each_queue_holds_its_requests_and_only_visible_ones(agent, board, queue
     assert set(rows(response)) == {board[name] for name in expected}
     counts = dict(
         re.findall(
-            r'data-queue="(\w+)".*?class="count">(\d+)<', response.content.decode(), re.DOTALL
+            r'data-queue="(\w+)".*?</span>(?:<span class="count">(\d+)<)?',
+            response.content.decode(),
+            re.DOTALL,
         )
     )
-    assert int(counts[queue]) == len(expected)
+    # The archive of resolved and closed requests is not counted: it would read all of it.
+    assert counts[queue] == ("" if queue == "done" else str(len(expected)))
 
 
 def test_a_finance_agent_sees_its_own_requests_and_those_handed_to_it(make_staff, board):
@@ -130,6 +133,7 @@ def test_search_finds_subjects_message_bodies_and_ids(agent, board):
     assert rows(client.get("/console/?queue=open&q=Which+order")) == [board["asked"]]
     assert rows(client.get(f"/console/?queue=open&q=%23{board['mine']}")) == [board["mine"]]
     assert rows(client.get("/console/?queue=open&q=nothing-like-this")) == []
+    assert rows(client.get("/console/?queue=open&q=%23" + "9" * 30)) == []  # not an id
     assert "match these filters" in client.get("/console/?queue=open&q=zzz").content.decode()
 
 

@@ -34,6 +34,7 @@ class Queue:
     rows: Callable = _visible  # user -> the queryset a page is cut from (before `holds`)
     key: str = "updated_at"  # what the page is ordered and cut by, with the pk
     newest_first: bool = True
+    counted: bool = True  # only queues of active requests are counted
 
 
 def _breaching(user):
@@ -72,6 +73,7 @@ QUEUES = (
         "done",
         "Resolved & closed",
         lambda user: Q(status__in=(RequestStatus.RESOLVED, RequestStatus.CLOSED)),
+        counted=False,
     ),
 )
 BY_SLUG = {queue.slug: queue for queue in QUEUES}
@@ -126,11 +128,15 @@ def chosen(slug):
 
 
 def counts(user):
-    """{slug: number of requests} for the sidebar, all queues in one query."""
-    totals = permissions.visible_requests(user).aggregate(
-        **{queue.slug: Count("pk", filter=queue.holds(user)) for queue in QUEUES}
+    """[(queue, count)] for the sidebar: one query over the user's active requests. The
+    resolved & closed archive only grows and counting it would read all of it: no count."""
+    counted = [queue for queue in QUEUES if queue.counted]
+    totals = (
+        permissions.visible_requests(user)
+        .filter(ACTIVE)
+        .aggregate(**{queue.slug: Count("pk", filter=queue.holds(user)) for queue in counted})
     )
-    return [(queue, totals[queue.slug]) for queue in QUEUES]
+    return [(queue, totals.get(queue.slug)) for queue in QUEUES]
 
 
 def page(user, queue, filters, cursor):
