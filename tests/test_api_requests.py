@@ -402,3 +402,66 @@ def test_no_get_on_write_only_routes(as_agent, new_request):
     assert as_agent.get(url(new_request, "resolve")).status_code == 405
     assert as_agent.get("/api/facts/").status_code == 405
     assert json.loads(as_agent.get("/api/facts/").content)["error"]
+
+
+# Cost and robustness -------------------------------------------------------------------------
+
+
+def test_lists_and_feeds_cost_the_same_queries_however_many_rows(
+    as_agent, as_customer, customer, agent, departments
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(api, path):
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(path).status_code == 200
+        return len(queries)
+
+    def grow():
+        request = actions.open_request(customer=customer, subject="S", body="b")
+        actions.reply(request.pk, agent, "r")
+        actions.hand_off(request.pk, agent, department=departments["finance"], instructions="i")
+        return request
+
+    first = grow()
+    for api in (as_agent, as_customer):  # the first call of a token also records its use
+        cost(api, "/api/requests/")
+    small = [cost(api, "/api/requests/") for api in (as_agent, as_customer)]
+    small_feed = [cost(api, url(first, "events")) for api in (as_agent, as_customer)]
+    for _ in range(6):
+        last = grow()
+        actions.add_internal_note(first.pk, agent, "more")
+        actions.reply(first.pk, agent, "more")
+    assert [cost(api, "/api/requests/") for api in (as_agent, as_customer)] == small
+    assert [cost(api, url(first, "events")) for api in (as_agent, as_customer)] == small_feed
+    assert cost(as_agent, url(last)) == cost(as_agent, url(first))
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("events/?after=9223372036854775807", None),
+        ("events/?after=-1", None),
+        ("events/?after=1e3", None),
+        ("reply/", {"body": "x", "expected_seq": 9223372036854775807}),
+        ("reply/", {"body": "x", "expected_seq": -1}),
+        ("reply/", {"body": ["a"]}),
+        ("reply/", {"body": {"a": 1}}),
+        ("reply/", {"body": None}),
+        ("reply/", {"body": "x" * 20_001}),
+        ("hand-off/", {"department": 9223372036854775807, "instructions": "x"}),
+        ("hand-off/", {"department": 1, "instructions": "x", "due_at": "not a date"}),
+        ("hand-off/", {"department": 1, "instructions": "x", "due_at": "1999-01-01T00:00:00Z"}),
+        ("tasks/9223372036854775807/claim/", {}),
+        ("reopen/", {"reason": 5}),
+    ],
+)
+def test_odd_input_gets_a_4xx_never_a_500(as_agent, request_in, path, body):
+    request = request_in("open")
+    if body is None:
+        response = as_agent.get(url(request) + path)
+    else:
+        response = as_agent.post(url(request) + path, body)
+    assert 200 <= response.status_code < 500, response.content
+    assert response.status_code in (200, 400, 404, 409) and "json" in response["Content-Type"]

@@ -45,6 +45,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             scope=obj.scope, user=obj.user, customer=obj.customer, days=days, name=obj.name
         )
         obj.pk, obj._secret = token.pk, secret
+        obj.refresh_from_db()  # the admin logs and shows the token as stored
 
     def response_add(self, request, obj, post_url_continue=None):
         return show_secret_once(
