@@ -297,3 +297,15 @@ def test_notifications_list_and_read(opened, people):
     assert mark_notifications_read(people["agent"]) == 1
     assert notifications_for(people["agent"])[1] == 0
     assert notifications_for(people["lead"])[1] == 1  # someone else's stay unread
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes and reopens its connection
+def test_the_job_worker_runs_the_sweep(opened):
+    """What `manage.py serve` starts: the scheduled sweep runs on django-tasks' db_worker."""
+    ensure_sweep_scheduled()
+    with time_machine.travel(MONDAY + 13 * H, tick=False):
+        call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+    assert len(sla_events(opened)) == 4
+    finished = DBTaskResult.objects.get(task_path="workflows.tasks.sweep_sla", status="SUCCESSFUL")
+    assert finished.return_value == {"clocks": 1, "fired": 4}
+    assert sweeps_pending().count() == 1  # the next pass, ten seconds on

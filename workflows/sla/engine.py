@@ -62,7 +62,7 @@ def advance(clock_id, request_id, now, rules):
             clock = (
                 due_clocks(now)
                 .select_for_update(of=("self",))
-                .select_related("policy", "next_step", "request", "task")
+                .select_related("policy", "next_step", "request", "task__department")
                 .filter(pk=clock_id)
                 .first()
             )
