@@ -5,8 +5,6 @@ request row lock, so a clock can never disagree with the events that moved it. L
 taken request first, clock second (the sweep does the same), which keeps workers deadlock-free.
 """
 
-from datetime import timedelta
-
 from django.utils import timezone
 
 from workflows.models import REQUEST_METRICS, Clock, FiredStep, Metric
@@ -14,7 +12,6 @@ from workflows.sla.rules import Rules
 from workflows.states import RequestStatus
 
 State = Clock.State
-ZERO = timedelta(0)
 
 
 # Arithmetic on one clock ----------------------------------------------------------------------
@@ -80,9 +77,8 @@ def _bank(clock, rules, now):
 
 
 def _fold(clock, rules, now):
-    """Bank the running segment into `used`."""
-    if clock.state == State.RUNNING:
-        clock.used = used_at(clock, rules.schedule(clock.department_id), now)
+    """Bank the running segment into `used` and stop counting."""
+    _bank(clock, rules, now)
     clock.resumed_at = None
 
 
