@@ -3,6 +3,10 @@
 BASELINE_LAYER=memory (default) or redis (RedisChannelLayer on REDIS_URL). A database is
 configured, as in any Django project, so Channels' per-message connection clean-up runs as
 it would in production; the consumers never query it.
+
+redis-py 8 caps a connection pool at 100 and raises MaxConnectionsError beyond that (it used
+to be unbounded): with the stock layer config, 128 sockets connecting at once fail with
+HTTP 500 in group_add. The baseline gets a pool large enough not to fail.
 """
 
 import os
@@ -26,7 +30,7 @@ if os.environ.get("BASELINE_LAYER") == "redis":
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [os.environ["REDIS_URL"]]},
+            "CONFIG": {"hosts": [{"address": os.environ["REDIS_URL"], "max_connections": 10_000}]},
         }
     }
 else:

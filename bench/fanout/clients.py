@@ -20,7 +20,8 @@ from multiprocessing.connection import wait
 
 from bench.fanout import payload
 
-CONNECT_CONCURRENCY = 64  # handshakes in flight per worker
+CONNECT_CONCURRENCY = 32  # handshakes in flight per worker
+OPEN_DEADLINE = 300.0  # seconds a tab keeps retrying its first handshake
 BACKOFF_STEP = 0.1  # reconnect delay: uniform(0, min(cap, step * 2**attempt)), as browsers do
 BACKOFF_CAP = 2.0
 CLOSE_TIMEOUT = 10.0
@@ -106,8 +107,9 @@ class Worker:
         started = time.monotonic()
         loop = asyncio.get_running_loop()
         firsts = [loop.create_future() for _ in tabs]
+        deadline = started + OPEN_DEADLINE
         self.tasks += [
-            loop.create_task(self.keep_open(tab, first))
+            loop.create_task(self.keep_open(tab, first, deadline))
             for tab, first in zip(tabs, firsts, strict=True)
         ]
         outcomes = await asyncio.gather(*firsts)
@@ -149,15 +151,17 @@ class Worker:
             self.conn.send(("closed",))
 
     # -- one tab --------------------------------------------------------------------
-    async def keep_open(self, tab, first):
-        """Connect; read until closed; with `reconnect`, come back with ?after=<newest>."""
+    async def keep_open(self, tab, first, deadline):
+        """Connect, retrying a refused or timed-out handshake until `deadline` as a browser
+        would; read until closed; with `reconnect`, come back with ?after=<newest>."""
         from websockets.asyncio.client import connect
         from websockets.exceptions import ConnectionClosed, WebSocketException
 
         options = self.options
         attempt = 0
         while not self.stopping:
-            url = f"{tab.url}?after={tab.newest}" if options.get("resume") else tab.url
+            resume = options.get("resume") and tab.next_entry is not None
+            url = f"{tab.url}?after={tab.newest}" if resume else tab.url
             try:
                 async with self.gate:
                     ws = await connect(
@@ -172,7 +176,7 @@ class Worker:
                     )
             except (OSError, TimeoutError, WebSocketException):
                 tab.failures += 1
-                if not options.get("reconnect"):
+                if not first.done() and time.monotonic() > deadline:
                     _settle(first, False)
                     return
             else:
@@ -182,7 +186,8 @@ class Worker:
                 _settle(first, True)
                 try:
                     async for text in ws:
-                        self.on_message(tab, text)
+                        if self.on_message(tab, text):
+                            await ws.close()
                 except ConnectionClosed:
                     pass
                 finally:
@@ -193,24 +198,30 @@ class Worker:
             await asyncio.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_STEP * 2**attempt)))
 
     def on_message(self, tab, text):
+        """Check and count one frame; True when the server asks the page to reload."""
         now = time.monotonic()
         tab.messages += 1
         tab.bytes += len(text)
         seq, entries, reload = payload.read(text)
+        if reload:  # the page reloads: it shows everything, and checking starts afresh
+            tab.reloads += 1
+            tab.next_entry = None
+            return True
         for entry in entries:
+            if tab.next_entry is None:
+                tab.next_entry = entry
             if entry < tab.next_entry:
                 tab.dupes += 1
                 continue
             tab.gaps += entry - tab.next_entry
             tab.next_entry = entry + 1
-        if reload:
-            tab.reloads += 1
         if seq is None:  # presence, live state: carries no event
-            return
+            return False
         if seq <= tab.newest:
             tab.disorder += seq < tab.newest
-            return
+            return False
         self.advance(tab, seq, now)
+        return False
 
     def advance(self, tab, seq, now):
         """Count the tab in for every seq it now has; ack a seq when the last tab has it."""

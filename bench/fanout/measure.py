@@ -9,6 +9,7 @@ Open N tabs on the servers, warm up, then:
   messages delivered.
 """
 
+import contextlib
 import math
 import statistics
 import time
@@ -56,8 +57,23 @@ class Result:
         return counts["gaps"] + counts["dupes"] + counts["disorder"] + counts["behind"]
 
 
-def fan_out(servers, path, publish, clients, plan, *, base=0, resume=False, headers=None):
-    """Measure one design with `clients` tabs spread over `servers` (all on `path`)."""
+def fan_out(
+    servers,
+    path,
+    publish,
+    clients,
+    plan,
+    *,
+    base=0,
+    resume=False,
+    headers=None,
+    ready=None,
+    watch=None,
+):
+    """Measure one design with `clients` tabs spread over `servers` (all on `path`).
+
+    `ready()`, if given, blocks until the servers can take a broadcast once the tabs are open;
+    `watch(servers)` is a context manager held around the pipelined phase (a profiler)."""
     urls = [servers[i % len(servers)].url(path) for i in range(clients)]
     result = Result(clients)
     with ClientPool(plan.processes) as pool:
@@ -66,11 +82,14 @@ def fan_out(servers, path, publish, clients, plan, *, base=0, resume=False, head
         )
         if opened != asked:
             raise RuntimeError(f"only {opened} of {asked} clients connected")
+        if ready:
+            ready()
         for _ in range(plan.warmup):
             seq, _ = publish()
             pool.wait_for(seq, WAIT)
         result.latencies = sequential(pool, publish, plan)
-        count, seconds, cpu, last = pipelined(pool, publish, plan, servers)
+        with watch(servers) if watch else contextlib.nullcontext():
+            count, seconds, cpu, last = pipelined(pool, publish, plan, servers)
         result.rate = count / seconds
         result.cpu_per_message = cpu / (count * clients)
         result.rss = sum(server.rss_bytes() for server in servers)

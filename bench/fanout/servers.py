@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,7 +20,14 @@ PORTS = range(8031, 8050)
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT = 60.0
+PORT_ATTEMPTS = 5
 STOP_TIMEOUT = 15.0
+
+
+@cache
+def log_dir():
+    """One directory of server logs per run; failures quote their tail."""
+    return Path(tempfile.mkdtemp(prefix="nucleus-bench-fanout-"))
 
 
 def free_port(taken=()):
@@ -27,6 +35,8 @@ def free_port(taken=()):
         if port in taken:
             continue
         with socket.socket() as probe:
+            # As the servers do: connections in TIME_WAIT from an earlier run do not count.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
@@ -38,13 +48,14 @@ def free_port(taken=()):
 class Server:
     """`kind` is "bare" or "daphne"; `app` the ASGI application path for daphne."""
 
-    def __init__(self, kind, env, *, app=None, port=None, taken=()):
+    def __init__(self, kind, env, *, app=None, taken=()):
         self.kind = kind
         self.app = app
         self.env = env
-        self.port = port or free_port(taken)
+        self.taken = taken
+        self.port = None  # chosen at the first start, kept for restarts
         self.proc = None
-        self.log = Path(tempfile.gettempdir()) / f"nucleus-bench-fanout-{self.port}.log"
+        self.log = None
 
     def __enter__(self):
         return self.start()
@@ -60,24 +71,56 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self):
-        command = [sys.executable, "-m", "bench.fanout.serve", self.kind, str(self.port)]
+        """Start on a free port (another run may take the one we picked first: try the next)
+        or, on a restart, on the same port."""
+        for _ in range(PORT_ATTEMPTS):
+            port = self.port or free_port(self.taken)
+            if self._spawn(port):
+                self.port = port
+                return self
+            if self.port:
+                break
+        raise RuntimeError(f"{self.kind} server could not listen: {self.tail()}")
+
+    def _spawn(self, port):
+        command = [sys.executable, "-m", "bench.fanout.serve", self.kind, str(port)]
         if self.app:
             command.append(self.app)
-        with open(self.log, "ab") as log:
+        self.log = log_dir() / f"{self.kind}-{port}-{time.monotonic_ns()}.log"
+        with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if "address already in use" in self.tail().lower():
+                    return False
                 raise RuntimeError(f"{self.kind} server exited: {self.tail()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
+            if self.listening(port):
+                return True
+            time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"{self.kind} server did not listen on {self.port}: {self.tail()}")
+        raise RuntimeError(f"{self.kind} server did not listen on {port}: {self.tail()}")
+
+    def listening(self, port):
+        """Whether this process (not some other one) listens on the port: the inodes of the
+        listening sockets on it in /proc/net/tcp, among the process's open files."""
+        local = f"0100007F:{port:04X}"
+        inodes = {
+            f"socket:[{fields[9]}]"
+            for fields in (
+                line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+            )
+            if fields[1] == local and fields[3] == "0A"
+        }
+        if not inodes:
+            return False
+        fds = Path(f"/proc/{self.proc.pid}/fd")
+        try:
+            return any(os.readlink(fd) in inodes for fd in fds.iterdir())
+        except FileNotFoundError:  # an fd closed while we looked: ask again
+            return False
 
     def stop(self):
         if self.proc is None or self.proc.poll() is not None:
@@ -90,6 +133,8 @@ class Server:
             self.proc.wait(STOP_TIMEOUT)
 
     def tail(self, lines=20):
+        if self.log is None:
+            return ""
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
