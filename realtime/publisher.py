@@ -39,9 +39,11 @@ def list_topics(request, events):
         for key in ("department_id", "old_department_id")
         if key in e.payload
     }
+    users = {request.assignee_id} | {
+        user_id for e in events for user_id in e.payload.get("notified_user_ids", ())
+    }
     topics = [f"dept:{d}" for d in sorted(departments)]
-    if request.assignee_id:
-        topics.append(f"user:{request.assignee_id}")
+    topics += [f"user:{u}" for u in sorted(users - {None})]
     return topics
 
 

@@ -77,13 +77,15 @@ def test_stale_form_is_a_409_and_writes_nothing(agent_client, agent, new_request
     [
         ("reply", {"body": "   "}),
         ("hand_off", {"department": "not-a-number", "instructions": "x"}),
-        ("hand_off", {"department": "1", "instructions": "x", "due_at": "yesterday"}),
+        ("hand_off", {"department": "finance", "instructions": "x", "due_at": "yesterday"}),
         ("priority", {"priority": "99"}),
         ("assign", {"assignee": "abc"}),
         ("resolve", {"seq": "abc"}),
     ],
 )
-def test_bad_input_is_a_400_with_a_message(agent_client, new_request, action, data):
+def test_bad_input_is_a_400_with_a_message(agent_client, departments, new_request, action, data):
+    if data.get("department") in departments:
+        data = data | {"department": departments[data["department"]].pk}
     before = Event.objects.count()
     response = agent_client.post(f"/console/r/{new_request.pk}/{action}/", data)
     assert response.status_code == 400

@@ -100,7 +100,9 @@ def allowed_actions(request):
 
 @contextmanager
 def changing(request_id, actor, *, expected_seq=None):
-    """Lock the request, yield a Change, save it and schedule the publish on commit."""
+    """Lock the request, yield a Change, save it and schedule its side effects."""
+    from helpdesk.mail.outbound import enqueue_for as enqueue_customer_mail
+    from helpdesk.webhooks.dispatch import enqueue_for as enqueue_webhooks
     from realtime.publisher import publish_after_commit
 
     with transaction.atomic():
@@ -119,4 +121,8 @@ def changing(request_id, actor, *, expected_seq=None):
         if change.events:
             sla.on_change(change)
             request.save()
+            # Jobs share the database, so they commit or roll back with the events; the live
+            # publish waits for the commit. A rolled-back action triggers none of them.
+            enqueue_webhooks(change.events)
+            enqueue_customer_mail(change.events)
             publish_after_commit(request, change.events)
