@@ -35,6 +35,7 @@ class Tab:
         "connects",
         "disorder",
         "dupes",
+        "events",
         "failures",
         "gaps",
         "messages",
@@ -50,7 +51,7 @@ class Tab:
         self.newest = base
         self.next_entry = base + 1
         self.ws = None
-        self.connects = self.failures = self.messages = self.bytes = 0
+        self.connects = self.failures = self.messages = self.events = self.bytes = 0
         self.gaps = self.dupes = self.disorder = self.reloads = 0
 
 
@@ -125,6 +126,7 @@ class Worker:
                     "open": sum(tab.ws is not None for tab in tabs),
                     "behind": sum(tab.newest < expect for tab in tabs),
                     "messages": sum(tab.messages for tab in tabs),
+                    "events": sum(tab.events for tab in tabs),
                     "bytes": sum(tab.bytes for tab in tabs),
                     "gaps": sum(tab.gaps for tab in tabs),
                     "dupes": sum(tab.dupes for tab in tabs),
@@ -201,7 +203,6 @@ class Worker:
         """Check and count one frame; True when the server asks the page to reload."""
         now = time.monotonic()
         tab.messages += 1
-        tab.bytes += len(text)
         seq, entries, reload = payload.read(text)
         if reload:  # the page reloads: it shows everything, and checking starts afresh
             tab.reloads += 1
@@ -217,6 +218,8 @@ class Worker:
             tab.next_entry = entry + 1
         if seq is None:  # presence, live state: carries no event
             return False
+        tab.events += 1
+        tab.bytes += len(text)
         if seq <= tab.newest:
             tab.disorder += seq < tab.newest
             return False

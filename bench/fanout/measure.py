@@ -94,7 +94,7 @@ def fan_out(
         result.cpu_per_message = cpu / (count * clients)
         result.rss = sum(server.rss_bytes() for server in servers)
         result.counts = pool.stats(expect=last)
-        result.message_bytes = result.counts["bytes"] // max(1, result.counts["messages"])
+        result.message_bytes = result.counts["bytes"] // max(1, result.counts["events"])
         pool.close()
     return result
 

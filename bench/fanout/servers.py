@@ -46,7 +46,8 @@ def free_port(taken=()):
 
 
 class Server:
-    """`kind` is "bare" or "daphne"; `app` the ASGI application path for daphne."""
+    """`kind` is "bare", "daphne" or "uvicorn"; `app` the ASGI application path for the
+    latter two."""
 
     def __init__(self, kind, env, *, app=None, taken=()):
         self.kind = kind

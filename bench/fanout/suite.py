@@ -12,6 +12,7 @@ Then: two Nucleus processes against one, idle-socket memory, a reconnect storm, 
 embedded default (no Redis), whose events reach the server through the outbox relay.
 """
 
+import importlib.util
 import threading
 import time
 import traceback
@@ -26,6 +27,7 @@ from bench.fanout.publishers import ControlPublisher, ReplyPublisher, Stage
 from bench.fanout.servers import Server, bare_env, baseline_env, nucleus_env
 
 BASELINE_APP = "bench.fanout.baseline_asgi:application"
+NUCLEUS_APP = "helpdesk.asgi:application"
 MS, US, KB, MB = 1e3, 1e6, 1 / 1024, 1 / 1024**2
 
 
@@ -105,10 +107,10 @@ def _attempt(title, scenario, *args):
         return [_failed(title, error)]
 
 
-def _measure(figures, title, measure, *args):
-    """measure(*args), or None with a failed figure added to `figures`."""
+def _measure(figures, title, measure, *args, **kwargs):
+    """measure(*args, **kwargs), or None with a failed figure added to `figures`."""
     try:
-        return measure(*args)
+        return measure(*args, **kwargs)
     except Exception as error:
         figures.append(_failed(title, error))
         return None
@@ -134,14 +136,16 @@ def measure_group_send(n, plan, redis_url=None):
         return fan_out([server], "/ws/bench/", publish, n, plan)
 
 
-def measure_nucleus(n, plan, stage, redis_url, *, processes=1, audience="status", watch=None):
+def measure_nucleus(
+    n, plan, stage, redis_url, *, processes=1, audience="status", server="daphne", watch=None
+):
     request, base = stage.stream()
     env = nucleus_env(redis_url)
     if audience == "status":
         path, headers = f"/ws/status/{request.public_token}/", None
     else:
         path, headers = f"/ws/request/{request.pk}/", {"Cookie": stage.staff_cookie()}
-    with _servers(env, processes) as servers:
+    with _servers(server, env, processes) as servers:
         publish = ReplyPublisher(stage, request)
         return fan_out(
             servers,
@@ -180,11 +184,11 @@ def _subscribed(redis_url, processes, timeout=30):
 
 
 @contextmanager
-def _servers(env, count):
+def _servers(kind, env, count):
     with ExitStack() as stack:
         servers = []
         for _ in range(count):
-            server = Server("daphne", env, taken=[s.port for s in servers])
+            server = Server(kind, env, app=NUCLEUS_APP, taken=[s.port for s in servers])
             servers.append(stack.enter_context(server))
         yield servers
 
@@ -214,27 +218,31 @@ def compare(n, scale, stage, redis_url):
         result = _measure(figures, f"Fan-out {n:,} · {label}", measure, n, plan, *args)
         if result is not None:
             baselines.append((label, result))
-    if redis_url:
-        nucleus = _measure(
-            figures,
-            f"Fan-out {n:,} · Nucleus, status sockets",
-            measure_nucleus,
-            n,
-            plan,
-            stage,
-            redis_url,
-        )
+    nucleus = []
+    for label, server in _nucleus_servers() if redis_url else ():
+        name = f"Fan-out {n:,} · {label}"
+        result = _measure(figures, name, measure_nucleus, n, plan, stage, redis_url, server=server)
+        if result is not None:
+            nucleus.append((name, result))
     figures += _absolute(f"Fan-out {n:,} · bare websockets", bare, faults_target=False)
     for label, result in baselines:
         name = f"Fan-out {n:,} · {label}"
         figures += _against_bare(name, result, bare, targets=False)
         figures.append(_faults(name, result, target=False))
-    if redis_url and nucleus is not None:
-        name = f"Fan-out {n:,} · Nucleus, status sockets"
-        figures += _against_bare(name, nucleus, bare, targets=targeted)
-        figures += _against_baselines(name, nucleus, baselines, targeted)
-        figures.append(_faults(name, nucleus))
+    for name, result in nucleus:
+        figures += _against_bare(name, result, bare, targets=targeted)
+        figures += _against_baselines(name, result, baselines, targeted)
+        figures.append(_faults(name, result))
     return figures
+
+
+def _nucleus_servers():
+    """Nucleus as served (daphne), and under uvicorn when it is installed: what the server's
+    write path costs, measured rather than guessed."""
+    servers = [("Nucleus, status sockets", "daphne")]
+    if importlib.util.find_spec("uvicorn"):
+        servers.append(("Nucleus, status sockets, under uvicorn", "uvicorn"))
+    return servers
 
 
 def where_time_goes(n, scale, stage, redis_url):
@@ -282,6 +290,12 @@ def scale_out(n, scale, stage, redis_url):
     one = measure_nucleus(n, scale.plan, stage, redis_url, processes=1)
     two = measure_nucleus(n, scale.plan, stage, redis_url, processes=2)
     name = f"Scale-out {n:,} · Nucleus, 2 daphne processes behind Redis vs 1"
+    # Broadcasts per CPU-second of the servers, if each process had a core of its own: on a
+    # 2-core machine the client processes share the cores, which caps the measured ratio.
+    capacity_one, capacity_two = (
+        processes / (result.cpu_per_message * n) if result.cpu_per_message else None
+        for processes, result in ((1, one), (2, two))
+    )
     return [
         report.figure(
             f"{name}: throughput",
@@ -291,6 +305,13 @@ def scale_out(n, scale, stage, redis_url):
             target=(">=", 1.7),
             of="ratio",
             detail=_describe(two) + f"; 1 process: {_describe(one)}",
+        ),
+        report.figure(
+            f"{name}: capacity with a core per server process (from server CPU per broadcast)",
+            capacity_two,
+            "broadcasts/s",
+            baseline=capacity_one,
+            detail="Derived, not measured: the clients run on the same 2 cores as the servers.",
         ),
         report.figure(f"{name}: p50 to last client", two.p50 * MS, "ms", baseline=one.p50 * MS),
         _faults(f"{name} (2 processes)", two),
@@ -325,7 +346,7 @@ def idle_memory(scale, stage):
     request, base = stage.stream()
     figures = []
     bare = _idle_rss(Server("bare", bare_env()), "/", scale.idle, base=0)
-    nucleus_server = Server("daphne", nucleus_env(_redis_url()))
+    nucleus_server = Server("daphne", nucleus_env(_redis_url()), app=NUCLEUS_APP)
     nucleus = _idle_rss(
         nucleus_server, f"/ws/status/{request.public_token}/", scale.idle, base=base, resume=True
     )
@@ -383,7 +404,7 @@ def storm(scale, stage, redis_url):
     while replies keep coming; how long until every one has caught up, without gaps."""
     n = scale.storm
     request, base = stage.stream()
-    server = Server("daphne", nucleus_env(redis_url))
+    server = Server("daphne", nucleus_env(redis_url), app=NUCLEUS_APP)
     name = f"Reconnect storm · {n:,} clients, daphne restarted, events continuing"
     with server, ClientPool(4) as pool:
         urls = [server.url(f"/ws/status/{request.public_token}/")] * n
