@@ -8,8 +8,6 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from helpdesk.mail import conf
-from helpdesk.mail.outbound import enqueue_for
-from helpdesk.models import Event
 
 
 def build_email(
@@ -65,10 +63,9 @@ def run_tasks():
 
 
 def flush_mail():
-    """What the workflows hook does after each commit, for every event so far (sending is
-    idempotent per event), then the worker's part. Returns the emails sent by this call."""
+    """The worker's part: the actions queued their emails as they committed. Returns the
+    emails sent by this call."""
     before = len(mail.outbox)
-    enqueue_for(Event.objects.order_by("pk"))
     run_tasks()
     return mail.outbox[before:]
 
