@@ -3,10 +3,16 @@
 The Event table is the outbox: an event is marked published once it is handed over, and
 whatever a crash or an unreachable Redis leaves unpublished the relay picks up later.
 Clients de-duplicate by sequence number, so a second delivery is harmless.
+
+Marks are written in batches (at most every MARK_EVERY seconds per process, and by the
+hub's relay loop): one UPDATE per action would cost a second commit, and its disk sync, on
+every action. A mark lost to a crash only means the relay publishes that event once more.
 """
 
 import json
 import logging
+import threading
+import time
 from functools import cache
 
 from django.conf import settings
@@ -16,6 +22,11 @@ from django.utils import timezone
 from helpdesk.models import Event
 
 log = logging.getLogger(__name__)
+
+MARK_EVERY = 0.5
+_unmarked = []
+_unmarked_lock = threading.Lock()
+_last_mark = [time.monotonic()]
 
 # After these, who may watch the request changes: its open sockets check again.
 ACCESS_CHANGING_EVENTS = {"transferred"}
@@ -51,10 +62,24 @@ def publish(request_id, event_ids, topics):
     message = {"request_id": request_id, "event_ids": event_ids, "topics": topics}
     if not deliver(message):
         return False
-    Event.objects.filter(pk__in=event_ids, published_at__isnull=True).update(
-        published_at=timezone.now()
-    )
+    with _unmarked_lock:
+        _unmarked.extend(event_ids)
+        due = time.monotonic() - _last_mark[0] >= MARK_EVERY
+    if due:
+        mark_published()
     return True
+
+
+def mark_published():
+    """Record what this process handed over, so the relay leaves it alone."""
+    with _unmarked_lock:
+        event_ids = _unmarked[:]
+        _unmarked.clear()
+        _last_mark[0] = time.monotonic()
+    if event_ids:
+        Event.objects.filter(pk__in=event_ids, published_at__isnull=True).update(
+            published_at=timezone.now()
+        )
 
 
 def deliver(message):

@@ -12,13 +12,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.models import Event
-from realtime.publisher import list_topics, publish
+from realtime.publisher import list_topics, mark_published, publish
 
-GRACE = timedelta(seconds=1)
+GRACE = timedelta(seconds=2)  # longer than publisher.MARK_EVERY: marks may lag
 BATCH = 500
 
 
 def publish_stragglers():
+    mark_published()
     with transaction.atomic():
         stragglers = list(
             Event.objects.select_for_update(skip_locked=True, of=("self",))
