@@ -44,6 +44,36 @@ def test_reply_through_htmx_writes_one_event_and_returns_a_fresh_composer(
     ]
 
 
+def test_hand_off_through_htmx_returns_a_fresh_empty_hand_off_form(
+    agent_client, departments, new_request
+):
+    response = agent_client.post(
+        f"/console/r/{new_request.pk}/hand_off/",
+        {"department": departments["finance"].pk, "instructions": "Refund order 42"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="handoff-panel"' in html and 'id="handoff-instructions"' in html
+    assert "Refund order 42" not in html  # the text sent is not typed in again
+    assert new_request.tasks.count() == 1
+
+
+def test_own_controls_refresh_carries_the_composer_and_the_hand_off_panel(
+    agent_client, agent, new_request
+):
+    """The user's poke reloads these with the buttons: resolving hides the reply composer and
+    the hand-off form, and each part says which state it shows so the page can keep text."""
+    url = f"/console/r/{new_request.pk}/actions/"
+    before = agent_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert 'data-live-key="reply"' in before and 'data-live-key="open"' in before
+    actions.resolve(new_request.pk, agent)
+    after = agent_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert 'id="composer" data-live-key="note" hx-swap-oob="true"' in after
+    assert 'id="handoff-panel" data-live-key="none" hx-swap-oob="true"' in after
+    assert 'id="reply-body"' not in after and 'id="handoff-form"' not in after
+
+
 def test_disallowed_transition_is_a_409_naming_the_allowed_actions(agent_client, new_request):
     response = agent_client.post(f"/console/r/{new_request.pk}/close/", HTTP_HX_REQUEST="true")
     body = response.content.decode()

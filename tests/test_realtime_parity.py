@@ -90,11 +90,7 @@ CASES = {
 
 
 # Known gaps, each reported: strict, so a fix turns them into failures to remove from here.
-STALE_AFTER = {
-    "resolve": "console page: the reply composer and the hand-off panel are not live",
-    "reopen": "console page: the reply composer and the hand-off panel are not live",
-    "close": "status page: the reply form stays after the request closes",
-}
+STALE_AFTER = {}
 
 
 @pytest.fixture

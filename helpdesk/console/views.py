@@ -13,6 +13,9 @@ from workflows import permissions
 from workflows.log import allowed_actions
 from workflows.states import ACTIVE_TASK_STATES
 
+# Actions whose form answers with a fresh copy of itself (the partial to render).
+FRESH_FORMS = {"reply": "composer", "note": "composer", "hand_off": "handoff"}
+
 
 def visible_request_or_404(user, pk):
     """Another department's request is not found rather than forbidden: nothing to learn."""
@@ -62,7 +65,7 @@ def request_page(request, pk):
 @require_GET
 def request_actions(request, pk):
     req = visible_request_or_404(request.user, pk)
-    return render(request, "console/request.html#actions", request_context(request.user, req))
+    return render(request, "console/request.html#own_controls", request_context(request.user, req))
 
 
 @login_required
@@ -75,11 +78,12 @@ def act(request, pk, action):
     handler(req, request.user, request.POST)
     if not request.htmx:
         return redirect("console:request", pk=pk)
-    if action in ("reply", "note"):
-        # A fresh, empty composer; the message itself arrives over the live socket.
+    fresh_form = FRESH_FORMS.get(action)
+    if fresh_form:
+        # A fresh, empty form; what it did arrives over the live socket.
         req.refresh_from_db()
         context = request_context(request.user, req)
-        return render(request, "console/request.html#composer", context)
+        return render(request, f"console/request.html#{fresh_form}", context)
     return HttpResponse('<div id="alerts" hx-swap-oob="true"></div>')
 
 

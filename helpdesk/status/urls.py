@@ -6,4 +6,5 @@ app_name = "status"
 urlpatterns = [
     path("<str:token>/", views.status_page, name="page"),
     path("<str:token>/reply/", views.reply, name="reply"),
+    path("<str:token>/reply-form/", views.reply_form, name="reply_form"),
 ]

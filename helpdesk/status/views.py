@@ -2,7 +2,7 @@
 
 import hmac
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -53,4 +53,15 @@ def reply(request, token):
     actions.customer_reply(req.pk, req.customer, request.POST.get("body"))
     if not request.htmx:
         return redirect("status:page", token=token)
+    return _private(render(request, "status/page.html#reply_form", {"req": req}))
+
+
+@require_GET
+def reply_form(request, token):
+    """The form re-fetches itself after every push (it carries a CSRF token, so it is never
+    pushed): unchanged when the request is as open or closed as the form says (`?open=`), so
+    text being typed stays; a fresh form or the closed notice when that changed."""
+    req = request_for_token(token)
+    if request.GET.get("open") == ("0" if req.status == "closed" else "1"):
+        return _private(HttpResponse(status=204))
     return _private(render(request, "status/page.html#reply_form", {"req": req}))

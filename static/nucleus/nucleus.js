@@ -54,6 +54,14 @@
     });
   }
 
+  // A part re-sent with the same data-live-key has not changed what it offers: keep it, and
+  // with it whatever is being typed into it.
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var incoming = e.detail.fragment && e.detail.fragment.firstElementChild;
+    var key = incoming && incoming.dataset ? incoming.dataset.liveKey : undefined;
+    if (key !== undefined && e.detail.target.dataset.liveKey === key) e.detail.shouldSwap = false;
+  });
+
   // Lists refresh themselves with their own filters when the server pokes them.
   document.addEventListener("htmx:oobAfterSwap", function (e) {
     if (e.detail.target && e.detail.target.id === "presence") hideSelf();
