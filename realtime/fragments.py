@@ -76,12 +76,7 @@ def public_push(req, events, *, after=None):
         return Push(html="", close_unless_token=req.public_token)
     if not public and not any(e.type in TASK_EVENTS for e in events):
         return None
-    departments = sorted(
-        {t.department.name for t in selectors.tasks_of(req) if t.status in ACTIVE_TASK_STATES}
-    )
-    summary = render_to_string(
-        "status/page.html#summary", {"req": req, "departments": departments, "oob": True}
-    )
+    summary = _status_summary(req)
     if not public:
         # Internal only, but which teams hold the request changed: "with our finance team".
         return Push(html=summary)
@@ -105,7 +100,9 @@ def catch_up(request_id, after_seq, *, public):
     if count > CATCH_UP_LIMIT:
         return Push(html=render_to_string("partials/live.html#reload"), seq=req.last_event_seq)
     if count == 0:
-        return None
+        # The status words also follow internal task events, which a public count cannot
+        # see: a resuming status page always gets the current ones.
+        return Push(html=_status_summary(req)) if public else None
     events = selectors.timeline(req, public_only=public, after_seq=after_seq)
     if public:
         return public_push(req, events, after=after_seq)
@@ -131,6 +128,16 @@ def presence(request_id):
 
 def live_state(live):
     return Push(html=render_to_string("partials/live.html#live_state", {"live": live}))
+
+
+def _status_summary(req):
+    """The customer's status words, which name the departments holding the request."""
+    departments = sorted(
+        {t.department.name for t in selectors.tasks_of(req) if t.status in ACTIVE_TASK_STATES}
+    )
+    return render_to_string(
+        "status/page.html#summary", {"req": req, "departments": departments, "oob": True}
+    )
 
 
 def _append_entries(partial, req, events):

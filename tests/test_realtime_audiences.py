@@ -88,6 +88,7 @@ async def test_status_socket_never_carries_internal_text(planted, agent):
 async def test_status_socket_gets_no_frame_for_internal_only_changes(planted, agent):
     req, _ = planted
     status = await connect(f"/ws/status/{req.public_token}/")
+    await status.until(lambda frame: 'id="status-summary"' in frame)  # current words on connect
     staff = await connect(f"/ws/request/{req.pk}/", agent)
 
     await sync(actions.add_internal_note)(req.pk, agent, SECRETS["note"])

@@ -171,3 +171,22 @@ async def test_when_the_live_source_returns_sockets_resume_from_their_own_positi
     assert 'data-live="1"' in "".join(staff.frames)
     for socket in (staff, status):
         await socket.close()
+
+
+async def test_a_resuming_status_page_gets_current_status_words_after_internal_changes(
+    busy, agent, departments
+):
+    """A second hand-off is internal only (no public event to catch up on), yet it changes the
+    customer's status words: the resumed socket sends them anyway."""
+
+    def hand_off(department):
+        actions.hand_off(busy.pk, agent, department=departments[department], instructions="Do it.")
+
+    await sync(hand_off)("finance")
+    after = (await sync(seqs_of)(busy, public=True))[-1]
+    await sync(hand_off)("manufacturing")
+    status = await connect(f"/ws/status/{busy.public_token}/", after=after)
+    [frame] = await status.until(lambda frame: 'id="status-summary"' in frame)
+    assert "manufacturing" in frame and "Do it." not in frame
+    assert 'id="event-' not in frame  # no entries: nothing public was missed
+    await status.close()
