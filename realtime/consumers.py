@@ -28,6 +28,10 @@ def session_hash(session_key):
 MAX_FRAME = 4096
 MAX_FRAMES_PER_SECOND = 10
 FORBIDDEN = 4403
+# 1009 (too big) and 1008 (policy) in the application range: Daphne (autobahn) may only send
+# 1000 or 3000-4999, and turns anything else into an abnormal 1011 that browsers retry.
+TOO_BIG = 4009
+TOO_MANY = 4008
 
 
 class LiveSocket(AsyncWebsocketConsumer):
@@ -137,7 +141,7 @@ class LiveSocket(AsyncWebsocketConsumer):
         size = len(text_data or bytes_data or "")
         if size > MAX_FRAME or len(self.frames) > MAX_FRAMES_PER_SECOND:
             log.warning("closing a socket that sent %s bytes / %s frames", size, len(self.frames))
-            await self.close(code=1009 if size > MAX_FRAME else 1008)
+            await self.close(code=TOO_BIG if size > MAX_FRAME else TOO_MANY)
             return
         try:
             message = json.loads(text_data or "{}")

@@ -47,7 +47,7 @@ async def test_an_oversized_frame_closes_only_that_socket(request_in, agent, lea
 
     await sockets[which].send(json.dumps({"type": "typing", "kind": "x" * consumers.MAX_FRAME}))
 
-    assert await sockets[which].until_closed() == 1009
+    assert await sockets[which].until_closed() == consumers.TOO_BIG
     await still_live(req, agent, [s for s in sockets if s is not sockets[which]])
 
 
@@ -62,7 +62,7 @@ async def test_flooding_closes_only_that_socket(request_in, agent, lead, which, 
     for _ in range(consumers.MAX_FRAMES_PER_SECOND + 1):
         await sockets[which].send(TYPING)
 
-    assert await sockets[which].until_closed() == 1008
+    assert await sockets[which].until_closed() == consumers.TOO_MANY
     await still_live(req, agent, [s for s in sockets if s is not sockets[which]])
 
 

@@ -18,10 +18,22 @@
     return new WebSocket(url);
   };
 
+  // The close codes htmx's ws extension retries after; on any other it gives up, so
+  // promising a reconnect would be a lie.
+  var RECONNECTS = [1006, 1011, 1012, 1013];
+  var STOPPED = "Live updates stopped \u2014 reload the page to see new changes.";
+  var reconnecting = null; // the banner's own text, read once
+
+  // show: false, true (reconnecting) or "stopped".
   function banner(show) {
     var el = document.getElementById("live-banner");
-    if (el) el.hidden = !show;
-    document.body.classList.toggle("offline", show);
+    if (el) {
+      if (reconnecting === null) reconnecting = el.textContent;
+      el.textContent = show === "stopped" ? STOPPED : reconnecting;
+      el.classList.toggle("stopped", show === "stopped");
+      el.hidden = !show;
+    }
+    document.body.classList.toggle("offline", !!show);
   }
 
   document.addEventListener("htmx:wsOpen", function () { banner(false); });
@@ -33,7 +45,7 @@
       if (gone) gone.hidden = false;
       return;
     }
-    banner(true);
+    banner(RECONNECTS.indexOf(code) >= 0 ? true : "stopped");
   });
 
   document.addEventListener("htmx:wsAfterMessage", function () {

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from channels.testing import ChannelsLiveServerTestCase
 from channels.testing.live import make_application, set_database_connection
+from daphne.testing import DaphneProcess
 from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
@@ -32,6 +33,9 @@ SECRETS = (NOTE, INSTRUCTIONS)
 
 @pytest.mark.e2e
 class ThreeFacesTest(ChannelsLiveServerTestCase):
+    # NUCLEUS_E2E_PORT pins the server's port where only some ports may be used; 0 is any free one.
+    ProtocolServerProcess = partial(DaphneProcess, port=int(os.environ.get("NUCLEUS_E2E_PORT", 0)))
+
     @classmethod
     def setUpClass(cls):
         require_chromium()
@@ -240,6 +244,21 @@ class ThreeFacesTest(ChannelsLiveServerTestCase):
             assert ids == sorted(ids, key=lambda i: int(i.split("-")[1])), ids
         assert NOTE not in customer.content()
         self.assert_not_reloaded(agent, customer)
+
+    def test_a_socket_closed_for_good_says_so_instead_of_promising_a_reconnect(self):
+        customer = self.customer_page()
+        banner = customer.locator("#live-banner")
+        expect(banner).to_be_hidden()
+        # An oversized frame makes the server close the socket for good (4009): htmx won't retry.
+        customer.evaluate(
+            "() => document.querySelector('[ws-connect]')['htmx-internal-data']"
+            ".webSocket.send('x'.repeat(10000))"
+        )
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text("Live updates stopped")
+        expect(banner).not_to_contain_text("Reconnecting")
+        self.shoot(customer, "e2e-customer-stopped")
+        assert self.page_errors == []
 
     # -- helpers ------------------------------------------------------------------------
     @classmethod
