@@ -4,10 +4,12 @@ however long the history, so a live update and a fresh page load cost the same t
 from django.db.models import Prefetch
 
 from helpdesk.models import ContextFact, DepartmentTask, Event, Goal, Message, Request
+from workflows import permissions
 from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES
 
 RECENT_LIMIT = 10
 TIMELINE_LIMIT = 500
+PAGE_ENTRIES = 100
 
 
 def request_with_context(pk, queryset=None):
@@ -45,6 +47,16 @@ def timeline(request, *, public_only=False, after_seq=0, event_ids=None):
     return attach_objects(list(events.order_by("seq")[:TIMELINE_LIMIT]))
 
 
+def recent_timeline(request, *, public_only=False):
+    """What a page shows: the newest PAGE_ENTRIES, in order, so a request with a long history
+    renders as fast as a short one; live updates append to it."""
+    events = Event.objects.filter(request=request).select_related("actor")
+    if public_only:
+        events = events.filter(visibility=Event.Visibility.PUBLIC)
+    newest = list(events.order_by("-seq")[:PAGE_ENTRIES])
+    return attach_objects(newest[::-1])
+
+
 def last_public_seq(request, before_seq):
     return (
         Event.objects.filter(
@@ -63,8 +75,9 @@ def tasks_of(request):
     )
 
 
-def customer_context(request):
-    """Who the customer is, what they are trying to achieve, and everything else going on."""
+def customer_context(request, viewer):
+    """Who the customer is, what they are trying to achieve, and everything else going on;
+    `openable` holds the other requests `viewer` may open (the rest are named, not linked)."""
     customer = request.customer
     org = customer.organisation
     others = (
@@ -80,12 +93,20 @@ def customer_context(request):
         facts = ContextFact.objects.filter(customer=customer) | ContextFact.objects.filter(
             organisation=org
         )
+    open_requests = list(others.filter(status__in=ACTIVE_REQUEST_STATES)[:RECENT_LIMIT])
+    past_requests = list(others.exclude(status__in=ACTIVE_REQUEST_STATES)[:RECENT_LIMIT])
+    listed = [r.pk for r in open_requests + past_requests]
     return {
         "customer": customer,
         "organisation": org,
         "goals": list(goals.order_by("status", "-created_at")[:RECENT_LIMIT]),
-        "open_requests": list(others.filter(status__in=ACTIVE_REQUEST_STATES)[:RECENT_LIMIT]),
-        "past_requests": list(others.exclude(status__in=ACTIVE_REQUEST_STATES)[:RECENT_LIMIT]),
+        "open_requests": open_requests,
+        "past_requests": past_requests,
+        "openable": set(
+            permissions.visible_requests(viewer).filter(pk__in=listed).values_list("pk", flat=True)
+        )
+        if listed
+        else set(),
         "facts": list(facts.order_by("-observed_at")[:RECENT_LIMIT]),
         "tasks_elsewhere": list(
             DepartmentTask.objects.filter(request__customer=customer, status__in=ACTIVE_TASK_STATES)

@@ -270,3 +270,21 @@ def test_a_task_cancelled_by_its_owner_shows_as_cancelled_without_forms(
     assert "Cancelled" in html and "Customer changed their mind." in html
     assert 'data-action="complete"' not in html and 'data-action="claim"' not in html
     assert 'data-action="ask"' in html  # a question is still possible
+
+
+def test_other_requests_of_the_customer_link_only_where_the_viewer_may_open_them(
+    agent, clerk_client, handed
+):
+    """The clerk's finance task sits beside two other requests of the same customer: the one
+    finance also has a task on opens, the one only support owns is named without a link."""
+    linked = handed("finance").request
+    named_only = actions.open_request(
+        customer=linked.customer, subject="Unrelated", body="Hi.", department=linked.department
+    )
+    task = handed("finance")
+    html = clerk_client.get(f"/inbox/t/{task.pk}/").content.decode()
+    assert f'href="/console/r/{linked.pk}/"' in html
+    assert f"#{named_only.pk} Unrelated" in html
+    assert f'href="/console/r/{named_only.pk}/"' not in html
+    agent_html = client_for(agent).get(f"/console/r/{task.request_id}/").content.decode()
+    assert f'href="/console/r/{named_only.pk}/"' in agent_html

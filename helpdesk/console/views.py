@@ -54,8 +54,8 @@ def request_context(user, req):
 def request_page(request, pk):
     req = visible_request_or_404(request.user, pk)
     context = request_context(request.user, req) | {
-        "events": selectors.timeline(req),
-        "ctx": selectors.customer_context(req),
+        "events": selectors.recent_timeline(req),
+        "ctx": selectors.customer_context(req, request.user),
         "section": "console",
     }
     return render(request, "console/request.html", context)

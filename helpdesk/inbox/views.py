@@ -59,8 +59,8 @@ def task_page(request, pk):
         "section": "inbox",
         "req": req,
         "tasks": selectors.tasks_of(req),
-        "events": selectors.timeline(req),
-        "ctx": selectors.customer_context(req),
+        "events": selectors.recent_timeline(req),
+        "ctx": selectors.customer_context(req, request.user),
     }
     return render(request, "inbox/task.html", context)
 
