@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 
 from helpdesk import selectors
+from helpdesk.mail.selectors import attachments_by_message
 from helpdesk.models import Event
 from realtime import presence as presence_store
 from workflows.states import ACTIVE_TASK_STATES
@@ -58,7 +59,8 @@ def render_batch(request_id, event_ids, topics):
 def staff_push(req, events, *, after=None):
     """Timeline entries, then the header, tasks and a poke for each user's own buttons."""
     context = {"req": req, "tasks": selectors.tasks_of(req), "oob": True}
-    parts = [_append_entries("partials/timeline.html#staff_entry", req, events)]
+    files = {"attachments": attachments_by_message(req)}  # one query for the whole push
+    parts = [_append_entries("partials/timeline.html#staff_entry", req, events, files)]
     parts.append(render_to_string("console/request.html#header", context))
     parts.append(render_to_string("console/request.html#tasks", context))
     parts.append(render_to_string("console/request.html#actions", context | {"poke": True}))
@@ -140,8 +142,9 @@ def _status_summary(req):
     )
 
 
-def _append_entries(partial, req, events):
-    entries = "".join(render_to_string(partial, {"event": e, "req": req}) for e in events)
+def _append_entries(partial, req, events, extra=None):
+    context = {"req": req, **(extra or {})}
+    entries = "".join(render_to_string(partial, context | {"event": e}) for e in events)
     return f'<div hx-swap-oob="beforeend:#timeline">{entries}</div>'
 
 

@@ -6,10 +6,14 @@ import re
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from helpdesk import selectors
 from helpdesk.mail.inbound import ingest
 from helpdesk.mail.models import Attachment, ReceivedEmail
 from helpdesk.models import Request
+from realtime import fragments
 from tests.test_mail_support import build_email, run_tasks
 
 # RFC 2231 lets a file name carry anything, line breaks included.
@@ -56,6 +60,22 @@ def test_attachments_download_as_opaque_files(two_requests, agent, client):
     assert "\r" not in disposition and "\n" not in disposition
     assert "x-injected" not in {name.lower() for name in response.headers}
     assert "sandbox" in response["Content-Security-Policy"]
+
+
+def test_the_request_page_and_its_live_entries_list_each_emails_files(two_requests, agent, client):
+    (request, attachment), (evil_request, evil) = two_requests
+    client.force_login(agent)
+    html = client.get(f"/console/r/{request.pk}/").content.decode()
+    assert f'href="{url(request, attachment)}"' in html and ">a.html</a>" in html
+    evil_html = client.get(f"/console/r/{evil_request.pk}/").content.decode()
+    assert f'href="{url(evil_request, evil)}"' in evil_html
+    assert "<script>alert(1)" not in evil_html  # the sender's file name is escaped
+
+    # A push renders the same entries, looking the files up once however many there are.
+    with CaptureQueriesContext(connection) as queries:
+        push = fragments.staff_push(request, selectors.timeline(request))
+    assert f'href="{url(request, attachment)}"' in push.html
+    assert sum("mail_attachment" in q["sql"] for q in queries.captured_queries) == 1
 
 
 def test_an_attachment_through_another_requests_url_is_404(two_requests, agent, client):

@@ -8,6 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 from helpdesk import selectors
 from helpdesk.console import queues
 from helpdesk.console.forms import REQUEST_ACTIONS, SIMPLE_ACTIONS
+from helpdesk.mail.selectors import attachments_by_message
 from helpdesk.models import Department, Priority
 from workflows import permissions
 from workflows.log import allowed_actions
@@ -56,6 +57,7 @@ def request_page(request, pk):
     context = request_context(request.user, req) | {
         "events": selectors.recent_timeline(req),
         "ctx": selectors.customer_context(req, request.user),
+        "attachments": attachments_by_message(req),
         "section": "console",
     }
     return render(request, "console/request.html", context)

@@ -9,6 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from helpdesk import selectors
 from helpdesk.inbox import tabs
 from helpdesk.inbox.forms import TASK_ACTIONS
+from helpdesk.mail.selectors import attachments_by_message
 from workflows import permissions
 from workflows.errors import NotPermitted
 
@@ -61,6 +62,7 @@ def task_page(request, pk):
         "tasks": selectors.tasks_of(req),
         "events": selectors.recent_timeline(req),
         "ctx": selectors.customer_context(req, request.user),
+        "attachments": attachments_by_message(req),
     }
     return render(request, "inbox/task.html", context)
 

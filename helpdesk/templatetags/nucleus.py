@@ -27,6 +27,12 @@ def body_html(message):
 
 
 @register.filter
+def files_for(attachments, message_id):
+    """One message's files from attachments_by_message (None: the opening email's)."""
+    return (attachments or {}).get(message_id, [])
+
+
+@register.filter
 def plain_body(text):
     return mark_safe(linebreaks(text, autoescape=True))
 
