@@ -10,6 +10,7 @@ from helpdesk.auth_views import FAILED_LOGIN_RATES, LIMITED_MESSAGE
 
 LOGIN = "/accounts/login/"
 USERNAME_LIMIT = int(FAILED_LOGIN_RATES["username"].split("/")[0])
+ADDRESS_LIMIT = int(FAILED_LOGIN_RATES["ip"].split("/")[0])
 # Fresh per response, whoever asks: the CSRF token in the form and in htmx's headers.
 _CSRF = re.compile(r'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]*"')
 
@@ -51,6 +52,15 @@ def test_the_limit_is_per_username(agent, lead):
 
     assert log_in("agent", "pw").status_code == 429
     assert logged_in(log_in("lead", "pw"))
+
+
+def test_one_address_guessing_across_many_usernames_is_limited(agent):
+    for attempt in range(ADDRESS_LIMIT):
+        log_in(f"guess{attempt}", "wrong")
+
+    assert log_in("agent", "pw").status_code == 429
+    elsewhere = log_in("agent", "pw", client=Client(REMOTE_ADDR="192.0.2.7"))
+    assert logged_in(elsewhere)
 
 
 def test_usernames_are_counted_case_insensitively(agent):
