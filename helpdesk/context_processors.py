@@ -1,9 +1,12 @@
+from functools import partial
+
 from helpdesk.models import DepartmentTask
 from workflows import permissions
+from workflows.sla.selectors import unread_count
 
 
 def nav(request):
-    """What the top bar needs: whether to show the console, and the inbox badge count."""
+    """What the top bar needs: whether to show the console, the inbox and notification badges."""
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
         return {}
@@ -13,5 +16,7 @@ def nav(request):
             "inbox_count": DepartmentTask.objects.filter(
                 department_id__in=permissions.department_ids(user), status="open"
             ).count(),
+            # Called by the template only where the top bar is drawn, not for htmx fragments.
+            "unread": partial(unread_count, user),
         }
     }

@@ -125,4 +125,9 @@ def notifications_for(user, *, limit=20):
     """The user's newest notifications (unread first) and the unread count: two queries."""
     mine = Notification.objects.filter(user=user)
     latest = list(mine.order_by("read", "-created_at", "-id")[:limit])
-    return latest, mine.filter(read=False).count()
+    return latest, unread_count(user)
+
+
+def unread_count(user):
+    """For the top bar's badge, on every page: one count."""
+    return Notification.objects.filter(user=user, read=False).count()
