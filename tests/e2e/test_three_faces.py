@@ -18,7 +18,7 @@ from daphne.testing import DaphneProcess
 from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
-from helpdesk.models import ContextFact, Goal
+from helpdesk.models import ContextFact, Goal, Priority
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from workflows import actions
 
@@ -244,6 +244,37 @@ class ThreeFacesTest(ChannelsLiveServerTestCase):
             assert ids == sorted(ids, key=lambda i: int(i.split("-")[1])), ids
         assert NOTE not in customer.content()
         self.assert_not_reloaded(agent, customer)
+
+    def test_the_composer_follows_the_state_live_and_keeps_what_is_typed(self):
+        rid = self.request.pk
+        agent = self.staff_page(self.agent, f"/console/r/{rid}/")
+        customer = self.customer_page()
+        agent.locator("#reply-body").fill("Half-written reply")
+        agent.locator("#handoff-instructions").fill("Half-written instructions")
+        # Another change reloads this user's controls; what they offer did not change.
+        actions.change_priority(rid, self.agent, Priority.HIGH)
+        expect(agent.locator("#request-header")).to_contain_text("High priority")
+        expect(agent.locator("#request-actions [data-action=resolve]")).to_be_visible()
+        expect(agent.locator("#reply-body")).to_have_value("Half-written reply")
+        expect(agent.locator("#handoff-instructions")).to_have_value("Half-written instructions")
+
+        # Resolved: no reply composer, no hand-off; closed: the customer's form goes too.
+        actions.resolve(rid, self.agent)
+        expect(agent.locator("#reply-body")).to_have_count(0)
+        expect(agent.locator("#handoff-form")).to_have_count(0)
+        expect(agent.locator("#note-body")).to_be_visible()
+        actions.reopen(rid, self.agent, reason="Still broken.")
+        expect(agent.locator("#reply-body")).to_be_visible()
+        expect(agent.locator("#handoff-form")).to_be_visible()
+        customer.locator("#customer-reply").fill("Typed by the customer")
+        actions.resolve(rid, self.agent)
+        expect(customer.locator("#status-summary")).to_contain_text("resolved")
+        expect(customer.locator("#customer-reply")).to_have_value("Typed by the customer")
+        actions.close(rid, self.agent)
+        expect(customer.locator("#reply-form")).to_contain_text("This request is closed")
+        expect(customer.locator("#customer-reply")).to_have_count(0)
+        self.assert_not_reloaded(agent, customer)
+        assert self.page_errors == []
 
     def test_a_socket_closed_for_good_says_so_instead_of_promising_a_reconnect(self):
         customer = self.customer_page()
