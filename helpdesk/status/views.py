@@ -22,7 +22,7 @@ def request_for_token(token):
 
 
 def status_context(req):
-    events = selectors.timeline(req, public_only=True)
+    events = selectors.recent_timeline(req, public_only=True)
     departments = sorted(
         {t.department.name for t in selectors.tasks_of(req) if t.status in ("open", "claimed")}
     )
