@@ -28,6 +28,7 @@ from realtime.routing import websocket_urlpatterns
 from tests.realtime_support import attempt
 from tests.test_mail_support import build_email
 from workflows import actions
+from workflows.models import Notification
 
 ROLES = ("anonymous", "customer", "other_department", "back_office", "agent", "lead", "admin")
 STAFF_ROLES = ROLES[2:]
@@ -71,6 +72,10 @@ MATRIX = {
         # Back-office staff have no queue: they are sent to their inbox.
         "GET": roles(OK, anonymous=LOGIN, customer=LOGIN)
     },
+    # Each person's own notifications: the list is theirs whatever their role.
+    "console:notifications": {"GET": roles(OK, anonymous=LOGIN, customer=LOGIN)},
+    "console:notification_badge": {"GET": roles(OK, anonymous=LOGIN, customer=LOGIN)},
+    "console:notifications_read": {"POST": roles(OK, anonymous=LOGIN, customer=LOGIN)},
     "console:request": {"GET": console(back_office=OK)},
     "console:request_actions": {"GET": console(back_office=OK)},
     # The representative action is an internal note, which a department holding a task may add.
@@ -294,6 +299,22 @@ def test_nested_objects_must_belong_to_the_request_in_the_url(world, footprint):
 
     assert footprint(b) == before
     assert a_file.request_id != b.pk
+
+
+@pytest.mark.django_db
+def test_a_notification_is_only_its_owners(world):
+    users, (req, _, _), _ = world
+    theirs = Notification.objects.create(
+        user=users["lead"], request=req, text="Lead only: SLA breached", link="/"
+    )
+    agent = http_client("agent", users, None)
+
+    agent.post("/console/notifications/read/", {"id": theirs.pk})
+    listed = agent.get("/console/notifications/").content.decode()
+
+    theirs.refresh_from_db()
+    assert theirs.read is False
+    assert "Lead only" not in listed
 
 
 @pytest.mark.django_db(transaction=True)
