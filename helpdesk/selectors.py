@@ -75,6 +75,18 @@ def tasks_of(request):
     )
 
 
+def attach_sla_badges(req, tasks):
+    """The request's and its tasks' SLA badges: set here for the page and its live pushes alike,
+    two queries whatever the number of tasks."""
+    from workflows.sla.selectors import badges_for_requests, badges_for_tasks
+
+    req.sla_badge = badges_for_requests([req]).get(req.pk)
+    badges = badges_for_tasks(tasks)
+    for task in tasks:
+        task.sla_badge = badges.get(task.pk)
+    return tasks
+
+
 def customer_context(request, viewer):
     """Who the customer is, what they are trying to achieve, and everything else going on;
     `openable` holds the other requests `viewer` may open (the rest are named, not linked)."""

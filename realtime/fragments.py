@@ -58,7 +58,8 @@ def render_batch(request_id, event_ids, topics):
 
 def staff_push(req, events, *, after=None):
     """Timeline entries, then the header, tasks and a poke for each user's own buttons."""
-    context = {"req": req, "tasks": selectors.tasks_of(req), "oob": True}
+    tasks = selectors.attach_sla_badges(req, selectors.tasks_of(req))
+    context = {"req": req, "tasks": tasks, "oob": True}
     files = {"attachments": attachments_by_message(req)}  # one query for the whole push
     parts = [_append_entries("partials/timeline.html#staff_entry", req, events, files)]
     parts.append(render_to_string("console/request.html#header", context))

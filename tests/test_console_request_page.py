@@ -169,3 +169,17 @@ def test_htmx_post_with_a_stale_csrf_token_shows_an_alert(agent, new_request):
     )
     assert response.status_code == 401
     assert "session expired" in response.content.decode()
+
+
+def test_request_page_shows_sla_badges_for_the_request_and_its_tasks(
+    agent_client, agent, departments, new_request
+):
+    from workflows.sla.defaults import install_defaults
+
+    install_defaults()
+    req = actions.open_request(
+        customer=new_request.customer, subject="Timed", body="x", department=departments["support"]
+    )
+    actions.hand_off(req.pk, agent, department=departments["finance"], instructions="check")
+    html = agent_client.get(f"/console/r/{req.pk}/").content.decode()
+    assert html.count("data-sla-state=") >= 2

@@ -27,7 +27,7 @@ def visible_request_or_404(user, pk):
 
 
 def request_context(user, req):
-    tasks = selectors.tasks_of(req)
+    tasks = selectors.attach_sla_badges(req, selectors.tasks_of(req))
     can_work = permissions.can_work_request(user, req)
     staff = (
         get_user_model()

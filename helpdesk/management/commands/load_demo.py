@@ -30,6 +30,7 @@ from helpdesk.models import (
     StaffMembership,
 )
 from workflows import actions
+from workflows.sla.defaults import install_defaults as install_sla_defaults
 
 SEED = 20261123
 CHANNELS = {"web": 5, "email": 4, "phone": 2, "api": 1}
@@ -47,6 +48,7 @@ class Command(BaseCommand):
             if Request.objects.filter(customer__in=customers).exists():
                 self.stdout.write("Demo data already loaded; nothing to add.")
                 return
+            install_sla_defaults()  # office hours, policies and a ladder: demo clocks run
             count = play_requests(random.Random(SEED), departments, users, customers)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {count} requests."))
 
