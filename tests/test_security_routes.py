@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from helpdesk.api.testing import token_client
 from helpdesk.mail.inbound import ingest
 from helpdesk.mail.models import Attachment
-from helpdesk.models import Department
+from helpdesk.models import Department, Request
 from realtime.consumers import FORBIDDEN
 from realtime.routing import websocket_urlpatterns
 from tests.realtime_support import attempt
@@ -337,3 +337,55 @@ async def test_every_websocket_route_answers_each_role_as_the_matrix_says(world)
             if (expected == OK) != (code is None) or (expected != OK and code != expected):
                 wrong.append(f"{path} as {role}: closed with {code}, expected {expected}")
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.django_db
+def test_foreign_keys_outside_the_callers_scope_are_refused_with_nothing_written(world, footprint):
+    users, (a, _, _), (b, b_task, _) = world
+    agent = http_client("agent", users, None)
+    before_a, before_b = footprint(a), footprint(b)
+
+    # Assigning A to someone who cannot work it, cancelling B's task through A, a missing
+    # department: each refused, nothing written anywhere.
+    refused = [
+        agent.post(f"/console/r/{a.pk}/assign/", {"assignee": users["other_department"].pk}),
+        agent.post(f"/console/r/{a.pk}/assign/", {"assignee": users["back_office"].pk}),
+        agent.post(f"/console/r/{a.pk}/cancel_task/", {"task": b_task.pk}),
+        agent.post(f"/console/r/{a.pk}/hand_off/", {"department": 999999, "instructions": "x"}),
+    ]
+
+    assert [r.status_code for r in refused if r.status_code < 400] == []
+    assert footprint(a) == before_a
+    assert footprint(b) == before_b
+
+
+@pytest.mark.django_db
+def test_api_bodies_cannot_reach_outside_the_tokens_scope(world, departments):
+    users, (a, _, _), (b, _, _) = world
+    count = Request.objects.count
+    before = count()
+    customer = api_headers("customer", users, a.customer)
+    agent = api_headers("agent", users, None)
+
+    def post(path, body, headers):
+        return Client().post(
+            path, json.dumps(body), content_type="application/json", headers=headers
+        )
+
+    as_someone_else = post(
+        "/api/requests/", {"subject": "s", "body": "b", "customer": b.customer_id}, customer
+    )
+    into_another_department = post(
+        "/api/requests/",
+        {
+            "subject": "s",
+            "body": "b",
+            "customer": a.customer_id,
+            "department": departments["manufacturing"].pk,
+        },
+        agent,
+    )
+    assert as_someone_else.status_code == 400
+    assert into_another_department.status_code == 400
+    assert "department" in into_another_department.json()["error"]
+    assert count() == before
