@@ -322,7 +322,12 @@ class ClientPool:
         while self.level() < seq:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"not every client received seq {seq} within {timeout} s")
+                counts = self.stats(expect=seq)
+                raise TimeoutError(
+                    f"not every client received seq {seq} within {timeout:g} s: "
+                    f"{counts['behind']:,} of {counts['tabs']:,} behind, {counts['open']:,} "
+                    f"open, {counts['failures']:,} failed handshakes"
+                )
             self.pump(left)
         return self.completed_at(seq)
 

@@ -6,6 +6,7 @@ Ports come from 8031-8049 only.
 """
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -31,7 +32,9 @@ def log_dir():
 
 
 def free_port(taken=()):
-    for port in PORTS:
+    """A free port of the range, picked at random: another run of the harness on this machine
+    (a test suite, say) then rarely grabs the one a restarting server is about to take back."""
+    for port in random.sample(PORTS, len(PORTS)):
         if port in taken:
             continue
         with socket.socket() as probe:
@@ -72,15 +75,15 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self):
-        """Start on a free port (another run may take the one we picked first: try the next)
-        or, on a restart, on the same port."""
+        """Start on a free port (another run may take the one we picked first: try another)
+        or, on a restart, on the same port (waiting a little should it be busy)."""
         for _ in range(PORT_ATTEMPTS):
             port = self.port or free_port(self.taken)
             if self._spawn(port):
                 self.port = port
                 return self
             if self.port:
-                break
+                time.sleep(1)
         raise RuntimeError(f"{self.kind} server could not listen: {self.tail()}")
 
     def _spawn(self, port):
