@@ -5,21 +5,17 @@ A live Daphne serves the real ASGI application (channels.testing.ChannelsLiveSer
 on whatever the environment configures: the embedded default, or PostgreSQL + Redis.
 """
 
-import multiprocessing
-import os
 import time
 from functools import partial
 from pathlib import Path
 
 import pytest
-from channels.testing import ChannelsLiveServerTestCase
 from channels.testing.live import make_application, set_database_connection
-from daphne.testing import DaphneProcess
 from django.conf import settings
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from helpdesk.models import ContextFact, Goal, Priority
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.e2e.live import BrowserTestCase
 from workflows import actions
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -32,39 +28,7 @@ SECRETS = (NOTE, INSTRUCTIONS)
 
 
 @pytest.mark.e2e
-class ThreeFacesTest(ChannelsLiveServerTestCase):
-    # NUCLEUS_E2E_PORT pins the server's port where only some ports may be used; 0 is any free one.
-    ProtocolServerProcess = partial(DaphneProcess, port=int(os.environ.get("NUCLEUS_E2E_PORT", 0)))
-
-    @classmethod
-    def setUpClass(cls):
-        require_chromium()
-        # A forked server inherits this process's state (event loops, connections); a fresh
-        # interpreter does not. Restored afterwards for whatever runs next.
-        cls.start_method = multiprocessing.get_start_method(allow_none=True)
-        multiprocessing.set_start_method("spawn", force=True)
-        super().setUpClass()
-        try:
-            # Playwright's sync API runs an event loop in this thread; the ORM calls of the
-            # test itself are still plain synchronous calls.
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-            cls.playwright = sync_playwright().start()
-            cls.browser = cls.playwright.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-            )
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        if getattr(cls, "playwright", None):
-            cls.browser.close()
-            cls.playwright.stop()
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        super().tearDownClass()
-        multiprocessing.set_start_method(cls.start_method, force=True)
-
+class ThreeFacesTest(BrowserTestCase):
     @pytest.fixture(autouse=True)
     def cast(self, make_staff, customer, departments):
         self.agent = make_staff("agent", last_name="Agentson")

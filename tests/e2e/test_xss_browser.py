@@ -6,17 +6,11 @@ unset (nothing ran); no element a payload could create exists (nothing became ma
 Content-Security-Policy was not what saved us); and the browser reported no CSP violation.
 """
 
-import multiprocessing
-import os
-from functools import partial
-
 import pytest
-from channels.testing import ChannelsLiveServerTestCase
-from daphne.testing import DaphneProcess
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from helpdesk.models import Customer, Organisation
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.e2e.live import BrowserTestCase
 from workflows import actions
 
 WAIT_MS = 15_000  # a ceiling for things that should happen, never a measure of speed
@@ -67,34 +61,7 @@ WATCH = (
 
 
 @pytest.mark.e2e
-class XssInTheBrowserTest(ChannelsLiveServerTestCase):
-    ProtocolServerProcess = partial(DaphneProcess, port=int(os.environ.get("NUCLEUS_E2E_PORT", 0)))
-
-    @classmethod
-    def setUpClass(cls):
-        require_chromium()
-        cls.start_method = multiprocessing.get_start_method(allow_none=True)
-        multiprocessing.set_start_method("spawn", force=True)
-        super().setUpClass()
-        try:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-            cls.playwright = sync_playwright().start()
-            cls.browser = cls.playwright.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-            )
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        if getattr(cls, "playwright", None):
-            cls.browser.close()
-            cls.playwright.stop()
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        super().tearDownClass()
-        multiprocessing.set_start_method(cls.start_method, force=True)
-
+class XssInTheBrowserTest(BrowserTestCase):
     @pytest.fixture(autouse=True)
     def planted(self, make_staff, departments):
         """Payloads in every stored field: names, subject, body, replies, notes, instructions."""
