@@ -61,8 +61,12 @@ class LiveSocket(AsyncWebsocketConsumer):
         # Subscribed before the handshake completes, so nothing sent to this user or topic
         # after the client sees the socket open can pass it by.
         hub.subscribe(self, self.topics, self.user_id)
-        await self.accept()
-        await self.connected()
+        try:
+            await self.accept()
+            await self.connected()
+        except BaseException:  # cancelled or closed mid-handshake: no dead socket in the hub
+            hub.unsubscribe(self, self.topics, self.user_id)
+            raise
 
     async def disconnect(self, code):
         hub.unsubscribe(self, self.topics, self.user_id)

@@ -94,8 +94,24 @@ def public_push(req, events, *, after=None):
 
 
 def catch_up(request_id, after_seq, *, public):
-    """What a (re)connecting socket missed since `after_seq`, or a reload when it is a lot."""
+    """What a (re)connecting socket missed since `after_seq`, or a reload when it is a lot.
+
+    After a restart every page of a request comes back from the same seq at once: the push
+    is rendered once and shared, keyed by the request's newest seq so it is never stale."""
     req = selectors.request_with_context(request_id)
+    key = (request_id, after_seq, public, req.last_event_seq)
+    if key not in _recent_catch_ups:
+        if len(_recent_catch_ups) >= RECENT_CATCH_UPS:
+            _recent_catch_ups.pop(next(iter(_recent_catch_ups)))
+        _recent_catch_ups[key] = _render_catch_up(req, after_seq, public=public)
+    return _recent_catch_ups[key]
+
+
+RECENT_CATCH_UPS = 256
+_recent_catch_ups = {}
+
+
+def _render_catch_up(req, after_seq, *, public):
     missed = Event.objects.filter(request=req, seq__gt=after_seq)
     if public:
         missed = missed.filter(visibility=Event.Visibility.PUBLIC)

@@ -7,6 +7,7 @@ per audience, and is written straight to the local sockets subscribed to its top
 """
 
 import asyncio
+import contextlib
 import gc
 import json
 import logging
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 RELAY_INTERVAL = 1.0
 REDIS_RETRY = 1.0
+SUBSCRIBE_WAIT = 5.0
 
 
 class Hub:
@@ -30,14 +32,24 @@ class Hub:
         self.topics = defaultdict(set)
         self.by_user = defaultdict(set)
         self.tasks = []
+        self.subscribed = None
         self.live = True  # False while Redis is out of reach: pages show "reconnecting".
 
     # -- life cycle ---------------------------------------------------------------
     async def ensure_started(self):
+        """Start the process's delivery tasks once; every caller then waits (bounded) until
+        the Redis listener has subscribed, or an event published before that would be lost
+        for the sockets connected meanwhile (they read the log before it was published)."""
         loop = asyncio.get_running_loop()
-        if self.loop is loop:
-            return
+        if self.loop is not loop:
+            self._start(loop)
+        if not self.subscribed.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.subscribed.wait(), SUBSCRIBE_WAIT)
+
+    def _start(self, loop):
         self.loop = loop
+        self.subscribed = asyncio.Event()
         self.queue = asyncio.Queue()
         self.tasks = [
             loop.create_task(self._deliver_forever()),
@@ -45,6 +57,8 @@ class Hub:
         ]
         if settings.REDIS_URL:
             self.tasks.append(loop.create_task(self._listen_forever()))
+        else:
+            self.subscribed.set()
         # Long-lived sockets make full GC passes slow; freeze what start-up allocated.
         gc.freeze()
 
@@ -120,7 +134,13 @@ class Hub:
 
     async def send(self, topic, push):
         for socket in list(self.topics.get(topic, ())):
-            await socket.deliver(push)
+            try:
+                await socket.deliver(push)
+            except Exception:
+                # Closed under us (its disconnect not handled yet, its handshake timed out):
+                # it must not cost the sockets after it this push.
+                log.info("dropping a socket that failed a push on %s", topic, exc_info=True)
+                self.unsubscribe(socket, socket.topics, socket.user_id)
 
     async def broadcast_state(self, live):
         self.live = live
@@ -147,6 +167,7 @@ class Hub:
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(channel)
+                    self.subscribed.set()
                     if not self.live:
                         await self.broadcast_state(True)
                     async for item in pubsub.listen():
