@@ -53,3 +53,11 @@ def keyset_page(queryset, cursor, *, key, size, newest_first=True):
         return Page(rows)
     rows = rows[:size]
     return Page(rows, encode(getattr(rows[-1], key), rows[-1].pk))
+
+
+def before_seq(params):
+    """The `before` of a "show earlier" link, a sequence number; ValueError names the fault."""
+    value = params.get("before", "")
+    if not value.isdigit() or len(value) > 18:
+        raise ValueError("'before' must be the sequence number of an entry shown.")
+    return int(value)

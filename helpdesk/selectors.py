@@ -9,7 +9,7 @@ from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES
 
 RECENT_LIMIT = 10
 TIMELINE_LIMIT = 500
-PAGE_ENTRIES = 100
+PAGE_ENTRIES = 50
 
 
 def request_with_context(pk, queryset=None):
@@ -47,14 +47,17 @@ def timeline(request, *, public_only=False, after_seq=0, event_ids=None):
     return attach_objects(list(events.order_by("seq")[:TIMELINE_LIMIT]))
 
 
-def recent_timeline(request, *, public_only=False):
-    """What a page shows: the newest PAGE_ENTRIES, in order, so a request with a long history
-    renders as fast as a short one; live updates append to it."""
+def recent_timeline(request, *, public_only=False, before_seq=None):
+    """What a page shows: the newest PAGE_ENTRIES (before `before_seq`, for "show earlier"),
+    in order, and whether older entries remain. A request with a long history renders as fast
+    as a short one; live updates append to it."""
     events = Event.objects.filter(request=request).select_related("actor")
     if public_only:
         events = events.filter(visibility=Event.Visibility.PUBLIC)
-    newest = list(events.order_by("-seq")[:PAGE_ENTRIES])
-    return attach_objects(newest[::-1])
+    if before_seq is not None:
+        events = events.filter(seq__lt=before_seq)
+    newest = list(events.order_by("-seq")[: PAGE_ENTRIES + 1])
+    return attach_objects(newest[:PAGE_ENTRIES][::-1]), len(newest) > PAGE_ENTRIES
 
 
 def last_public_seq(request, before_seq):

@@ -78,6 +78,7 @@ MATRIX = {
     "console:notifications_read": {"POST": roles(OK, anonymous=LOGIN, customer=LOGIN)},
     "console:request": {"GET": console(back_office=OK)},
     "console:request_actions": {"GET": console(back_office=OK)},
+    "console:history": {"GET": console(back_office=OK)},
     # The representative action is an internal note, which a department holding a task may add.
     "console:act": {"POST": console(back_office=OK)},
     "inbox:tasks": {"GET": roles(OK, anonymous=LOGIN, customer=LOGIN)},
@@ -91,6 +92,8 @@ MATRIX = {
     "status:page": {"GET": roles(404, customer=200)},
     "status:reply": {"POST": roles(404, customer=302)},
     "status:reply_form": {"GET": roles(404, customer=200)},
+    # Without ?before= the customer gets a 400 that says what is missing: served, not refused.
+    "status:history": {"GET": roles(404, customer=OK)},
     "api:schema": {"GET": roles(200)},
     "api:requests": {"GET": roles(200, anonymous=401), "POST": roles(OK, anonymous=401)},
     "api:request": {"GET": api(customer=OK, back_office=OK)},

@@ -1,7 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -10,6 +11,7 @@ from helpdesk.console import queues
 from helpdesk.console.forms import REQUEST_ACTIONS, SIMPLE_ACTIONS
 from helpdesk.mail.selectors import attachments_by_message
 from helpdesk.models import Department, Priority
+from helpdesk.pagination import before_seq
 from workflows import permissions
 from workflows.log import allowed_actions
 from workflows.states import ACTIVE_TASK_STATES
@@ -54,13 +56,36 @@ def request_context(user, req):
 @require_GET
 def request_page(request, pk):
     req = visible_request_or_404(request.user, pk)
+    events, earlier = selectors.recent_timeline(req)
     context = request_context(request.user, req) | {
-        "events": selectors.recent_timeline(req),
+        "events": events,
+        "earlier": earlier,
         "ctx": selectors.customer_context(req, request.user),
         "attachments": attachments_by_message(req),
         "section": "console",
     }
     return render(request, "console/request.html", context)
+
+
+@login_required
+@require_GET
+def history(request, pk):
+    """The entries before `?before=<seq>`: pages show the newest only, "show earlier" asks."""
+    req = visible_request_or_404(request.user, pk)
+    try:
+        before = before_seq(request.GET)
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error))
+    events, earlier = selectors.recent_timeline(req, before_seq=before)
+    context = {
+        "req": req,
+        "events": events,
+        "earlier": earlier,
+        "attachments": attachments_by_message(req),
+        "entry": "partials/timeline.html#staff_entry",
+        "earlier_url": reverse("console:history", args=[req.pk]),
+    }
+    return render(request, "partials/timeline.html#history", context)
 
 
 @login_required

@@ -56,11 +56,13 @@ def panel_context(task):
 def task_page(request, pk):
     task = task_or_404(request.user, pk)
     req = selectors.request_with_context(task.request_id)
+    events, earlier = selectors.recent_timeline(req)
     context = panel_context(task) | {
         "section": "inbox",
         "req": req,
         "tasks": selectors.tasks_of(req),
-        "events": selectors.recent_timeline(req),
+        "events": events,
+        "earlier": earlier,
         "ctx": selectors.customer_context(req, request.user),
         "attachments": attachments_by_message(req),
     }

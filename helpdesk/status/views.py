@@ -2,12 +2,14 @@
 
 import hmac
 
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk import selectors
 from helpdesk.models import Request
+from helpdesk.pagination import before_seq
 from workflows import actions
 
 
@@ -22,13 +24,14 @@ def request_for_token(token):
 
 
 def status_context(req):
-    events = selectors.recent_timeline(req, public_only=True)
+    events, earlier = selectors.recent_timeline(req, public_only=True)
     departments = sorted(
         {t.department.name for t in selectors.tasks_of(req) if t.status in ("open", "claimed")}
     )
     return {
         "req": req,
         "events": events,
+        "earlier": earlier,
         "departments": departments,
         "seq": events[-1].seq if events else 0,
     }
@@ -45,6 +48,25 @@ def _private(response):
 def status_page(request, token):
     req = request_for_token(token)
     return _private(render(request, "status/page.html", status_context(req)))
+
+
+@require_GET
+def history(request, token):
+    """Older public entries for "show earlier"."""
+    req = request_for_token(token)
+    try:
+        before = before_seq(request.GET)
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error))
+    events, earlier = selectors.recent_timeline(req, public_only=True, before_seq=before)
+    context = {
+        "req": req,
+        "events": events,
+        "earlier": earlier,
+        "entry": "partials/timeline.html#public_entry",
+        "earlier_url": reverse("status:history", args=[token]),
+    }
+    return _private(render(request, "partials/timeline.html#history", context))
 
 
 @require_POST

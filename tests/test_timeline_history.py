@@ -1,0 +1,97 @@
+"""Pages show the newest entries of a long history; "show earlier" fetches the run before."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from helpdesk import selectors
+from workflows import actions
+
+pytestmark = pytest.mark.django_db
+
+PAGE_ENTRIES = 4  # a short page keeps the history short; the cut works the same at 50
+NOTES = 3 * PAGE_ENTRIES
+
+
+@pytest.fixture(autouse=True)
+def short_pages(monkeypatch):
+    monkeypatch.setattr(selectors, "PAGE_ENTRIES", PAGE_ENTRIES)
+
+
+@pytest.fixture
+def long_request(new_request, agent):
+    """The opening, NOTES internal notes and public replies alternating, newest last."""
+    for n in range(NOTES):
+        if n % 2:
+            actions.add_internal_note(new_request.pk, agent, f"internal marker {n}")
+        else:
+            actions.reply(new_request.pk, agent, f"public reply {n}")
+    new_request.refresh_from_db()
+    return new_request
+
+
+def _staff(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _seqs(html):
+    return [int(seq) for seq in re.findall(r'id="event-(\d+)"', html)]
+
+
+def _earlier_link(html):
+    found = re.search(r'hx-get="([^"]+\?before=\d+)"', html)
+    return found.group(1) if found else None
+
+
+def test_request_page_shows_the_newest_entries_and_earlier_ones_on_demand(agent, long_request):
+    client = _staff(agent)
+    html = client.get(f"/console/r/{long_request.pk}/").content.decode()
+    shown = _seqs(html)
+    assert len(shown) == PAGE_ENTRIES and shown[-1] == long_request.last_event_seq
+    link = _earlier_link(html)
+    assert link == f"/console/r/{long_request.pk}/history/?before={shown[0]}"
+
+    # Each run holds the entries just before the previous one, until the first.
+    while link:
+        earlier = client.get(link)
+        assert earlier.status_code == 200
+        older = _seqs(earlier.content.decode())
+        assert older and older[-1] == shown[0] - 1
+        shown = older + shown
+        link = _earlier_link(earlier.content.decode())
+    assert shown == list(range(1, long_request.last_event_seq + 1))
+
+
+def test_status_page_history_holds_public_entries_only(customer, long_request):
+    token = long_request.public_token
+    client = Client()
+    html = client.get(f"/status/{token}/").content.decode()
+    link = _earlier_link(html)
+    assert link is not None and link.startswith(f"/status/{token}/history/?before=")
+    response = client.get(link)
+    body = response.content.decode()
+    assert response.status_code == 200 and "public reply 0" in body
+    assert "internal marker" not in body
+    assert response["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("before", ["", "x", "-3", "1.5", "9" * 40])
+def test_a_malformed_position_is_a_clear_400(agent, long_request, before):
+    client = _staff(agent)
+    for url in (
+        f"/console/r/{long_request.pk}/history/?before={before}",
+        f"/status/{long_request.public_token}/history/?before={before}",
+    ):
+        response = client.get(url)
+        assert response.status_code == 400
+        assert "sequence number" in response.content.decode()
+
+
+def test_history_of_a_request_out_of_reach_is_not_found(make_staff, long_request):
+    outsider = _staff(make_staff("fin.clerk", dept="finance", role="back_office"))
+    assert outsider.get(f"/console/r/{long_request.pk}/history/?before=9").status_code == 404
+    assert Client().get(f"/status/{'x' * 43}/history/?before=9").status_code == 404
+    assert Client().get(f"/console/r/{long_request.pk}/history/?before=9").status_code == 302
