@@ -27,8 +27,10 @@ class Change:
         self.events = []
 
     def record(self, type, *, public, **payload):
+        """Add an event to the action's log; all of them are inserted in one statement when
+        the action's block ends."""
         self.request.last_event_seq += 1
-        event = Event.objects.create(
+        event = Event(
             request=self.request,
             seq=self.request.last_event_seq,
             type=type,
@@ -119,6 +121,7 @@ def changing(request_id, actor, *, expected_seq=None):
         change = Change(request, actor)
         yield change
         if change.events:
+            Event.objects.bulk_create(change.events)
             sla.on_change(change)
             request.save()
             # Jobs share the database, so they commit or roll back with the events; the live
