@@ -216,7 +216,16 @@ class DepartmentTask(TaskStateMachine):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["department", "status", "-created_at", "-id"])]
+        indexes = [
+            models.Index(fields=["department", "status", "-created_at", "-id"]),
+            # The inbox's Open tab (open and claimed together) walks this in order and stops
+            # after a page, instead of sorting every open task of the department.
+            models.Index(
+                fields=["department", "-created_at", "-id"],
+                condition=Q(status__in=["open", "claimed"]),
+                name="task_open_recent",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.department}: {self.instructions[:60]}"
