@@ -56,6 +56,7 @@ def assign(request_id, actor, assignee, *, expected_seq=None):
         request = change.request
         if actor is not None:  # None: the SLA ladder reassigning
             require(permissions.can_work_request(actor, request), "You cannot assign this request.")
+        change.require_state("assign", "assigned")
         if assignee is not None and not (
             permissions.is_admin(assignee)
             or StaffMembership.objects.filter(
@@ -85,6 +86,7 @@ def transfer(request_id, actor, department, *, reason="", expected_seq=None):
     with changing(request_id, actor, expected_seq=expected_seq) as change:
         request = change.request
         require(permissions.can_work_request(actor, request), "You cannot transfer this request.")
+        change.require_state("transfer", "transferred")
         if request.department_id == department.pk:
             return request
         old = request.department
@@ -109,6 +111,7 @@ def change_priority(request_id, actor, priority, *, reason="", expected_seq=None
         request = change.request
         if actor is not None:
             require(permissions.can_work_request(actor, request), "You cannot change priority.")
+        change.require_state("priority", "given another priority")
         if request.priority == priority:
             return request
         old = request.priority
