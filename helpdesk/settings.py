@@ -15,6 +15,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEVELOPMENT_SECRET_KEY = "django-insecure-nucleus-development-only"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+# Old keys still accepted while a new one takes over (signed values, webhook secrets at rest).
+SECRET_KEY_FALLBACKS = [
+    k.strip() for k in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+]
 DEBUG = os.environ.get("DJANGO_DEBUG", "1").lower() in ("1", "true", "yes", "on")
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     raise ImproperlyConfigured(
@@ -226,6 +230,16 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "support@nucleu
 # Nucleus ---------------------------------------------------------------------
 # The status page shows staff by first name only unless this is on.
 NUCLEUS_STATUS_SHOWS_FULL_STAFF_NAMES = os.environ.get("NUCLEUS_FULL_STAFF_NAMES") == "1"
+
+# How many reverse proxies stand in front and append to X-Forwarded-For; rate limits key on
+# the client address they saw (helpdesk.client_ip). 0: REMOTE_ADDR, the header is ignored.
+_trusted_proxies = os.environ.get("NUCLEUS_TRUSTED_PROXIES", "0").strip()
+if not _trusted_proxies.isdigit():
+    raise ImproperlyConfigured(
+        f"NUCLEUS_TRUSTED_PROXIES must be a whole number of proxies, not {_trusted_proxies!r}."
+    )
+NUCLEUS_TRUSTED_PROXIES = int(_trusted_proxies)
+RATELIMIT_IP_META_KEY = "helpdesk.client_ip.client_ip"
 
 LOGGING = {
     "version": 1,

@@ -183,3 +183,72 @@ def test_request_page_shows_sla_badges_for_the_request_and_its_tasks(
     actions.hand_off(req.pk, agent, department=departments["finance"], instructions="check")
     html = agent_client.get(f"/console/r/{req.pk}/").content.decode()
     assert html.count("data-sla-state=") >= 2
+
+
+# Forms the console can post; a page shows one only when the request's state allows it.
+FORMS = {
+    "assign": "/assign/",
+    "priority": "/priority/",
+    "escalate": "/escalate/",
+    "deescalate": "/deescalate/",
+    "transfer": "/transfer/",
+    "revoke_link": "/revoke_link/",
+}
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [
+        ("open", {"assign", "priority", "escalate", "deescalate", "transfer", "revoke_link"}),
+        ("resolved", {"assign", "deescalate", "transfer", "revoke_link"}),
+        ("closed", {"revoke_link"}),
+    ],
+)
+def test_the_page_offers_only_what_the_state_allows(state, shown, request_in, lead):
+    """A lead, with the request escalated, so de-escalating is on the table where allowed."""
+    request = request_in("open")
+    actions.escalate(request.pk, lead, reason="Chased twice.")
+    if state != "open":
+        request = request_in(state)
+    client = Client()
+    client.force_login(lead)
+    html = client.get(f"/console/r/{request.pk}/").content.decode()
+    offered = {name for name, path in FORMS.items() if f"/r/{request.pk}{path}" in html}
+    assert offered == shown
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "message"),
+    [
+        ("escalate", {"reason": "Late."}, "A closed request cannot be escalated."),
+        ("assign", {}, "A closed request cannot be assigned."),
+        ("priority", {"priority": "4"}, "A closed request cannot be given another priority."),
+        ("transfer", {"department": "finance"}, "A closed request cannot be transferred."),
+    ],
+)
+def test_acting_on_a_closed_request_is_a_409_naming_what_is_allowed(
+    agent_client, request_in, departments, action, data, message
+):
+    request = request_in("closed")
+    if "department" in data:
+        data = {"department": departments[data["department"]].pk}
+    before = Event.objects.filter(request=request).count()
+    response = agent_client.post(f"/console/r/{request.pk}/{action}/", data, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert message in body
+    assert "State: closed. Allowed now: nothing." in body
+    assert Event.objects.filter(request=request).count() == before
+
+
+def test_escalating_a_resolved_request_as_json_names_reopen_and_close(agent_client, request_in):
+    request = request_in("resolved")
+    response = agent_client.post(
+        f"/console/r/{request.pk}/escalate/", {"reason": "Late."}, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "A resolved request cannot be escalated; reopen it first.",
+        "state": "resolved",
+        "allowed": ["close", "reopen"],
+    }

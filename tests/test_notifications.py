@@ -67,3 +67,17 @@ async def test_a_new_notification_pokes_the_users_live_socket(new_request, lead)
     await sync(notify)(new_request.pk, event_type=SLA_WARNING, text="Due soon", users=[lead])
     await socket.until(lambda frame: 'id="list-poke"' in frame)
     await socket.close()
+
+
+@pytest.mark.django_db
+def test_a_request_a_colleague_assigns_to_you_is_in_your_notifications(new_request, agent, lead):
+    from workflows import actions
+
+    actions.assign(new_request.pk, agent, agent)  # taking it yourself tells nobody
+    assert not Notification.objects.exists()
+    actions.assign(new_request.pk, agent, lead)
+    [notification] = Notification.objects.all()
+    assert notification.user == lead
+    assert notification.text == f"Agent assigned #{new_request.pk} Refund please to you."
+    html = client_for(lead).get("/console/notifications/").content.decode()
+    assert "Refund please to you." in html and f'href="/console/r/{new_request.pk}/"' in html

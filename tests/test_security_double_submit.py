@@ -2,18 +2,30 @@
 
 Through the whole web stack (sessions, middleware, views, actions) on PostgreSQL, where the
 row lock decides: exactly one answer is a success, the other a 409 that says what happened and
-what is possible now, and only one event is written."""
+what is possible now, and only one event is written. What the change sets off happens once
+too: one in-app notification, one webhook delivery per event, one email to the customer."""
 
+import io
 import json
 import threading
 
 import pytest
+from django.core import mail
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
-from helpdesk.api.testing import token_client
+from helpdesk.api.testing import TokenClient, token_client
+from helpdesk.mail.outbound import email_event
 from helpdesk.models import Event
+from helpdesk.webhooks.models import Delivery, WebhookEndpoint
+from helpdesk.webhooks.tasks import deliver_webhooks
+from helpdesk.webhooks.testing import start_receiver
+from workflows.models import Notification
 from workflows.states import RequestStatus
+
+STALE = "This request changed since you loaded it; review the latest and try again."
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -112,3 +124,118 @@ def test_an_api_retry_without_an_idempotency_key_gets_a_409_naming_the_state(req
     assert set(body["allowed"]) >= {"reopen"}
     assert body["error"]
     assert resolved_events(request) == 1
+
+
+# What one change sets off ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.NUCLEUS_WEBHOOKS_TEST_ALLOW_LOOPBACK = True
+    server = start_receiver()
+    yield server
+    server.close()
+
+
+def listening(receiver):
+    """A webhook endpoint for every event, internal ones too; the customer (ann@acme.example)
+    gets public replies by email anyway."""
+    WebhookEndpoint.objects.create(url=receiver.url(), scope=WebhookEndpoint.Scope.STAFF)
+
+
+def queued(task):
+    return DBTaskResult.objects.filter(task_path=task.module_path).count()
+
+
+def effects(request, after_seq, receiver):
+    """Everything the winner's change set off, once the job worker has run."""
+    jobs = {"mail jobs": queued(email_event), "webhook jobs": queued(deliver_webhooks)}
+    call_command("db_worker", batch=True, no_startup_delay=True, stdout=io.StringIO())
+    return {
+        "events": list(
+            Event.objects.filter(request=request, seq__gt=after_seq)
+            .order_by("seq")
+            .values_list("type", flat=True)
+        ),
+        **jobs,
+        "deliveries": sorted(Delivery.objects.values_list("event__type", flat=True)),
+        "webhook calls": sorted(json.loads(m.body)["type"] for m in receiver.received),
+        "emails": [m.to for m in mail.outbox],
+        "notifications": list(Notification.objects.values_list("user__username", flat=True)),
+    }
+
+
+def test_a_double_submitted_reply_emails_the_customer_and_calls_the_webhook_once(
+    request_in, agent, receiver
+):
+    request = request_in("open")
+    listening(receiver)
+    seen = request.last_event_seq
+    token = token_client("staff", user=agent)
+    tab_one, tab_two = TokenClient(token.secret), TokenClient(token.secret)
+    path = f"/api/requests/{request.pk}/reply/"
+    body = {"body": "We refunded you.", "expected_seq": seen}
+
+    answers = at_once(lambda: tab_one.post(path, body), lambda: tab_two.post(path, body))
+
+    conflict = json.loads(split(answers, 200).content)
+    assert conflict == {
+        "error": STALE,
+        "state": RequestStatus.WAITING_ON_CUSTOMER,
+        "allowed": ["hand_off", "reply", "resolve"],
+    }
+    assert effects(request, seen, receiver) == {
+        "events": ["replied", "status_changed"],
+        "mail jobs": 1,
+        "webhook jobs": 1,
+        "deliveries": ["replied", "status_changed"],
+        "webhook calls": ["request.replied", "request.status_changed"],
+        "emails": [["ann@acme.example"]],
+        "notifications": [],
+    }
+
+
+def test_a_double_submitted_assignment_notifies_the_assignee_once(
+    new_request, agent, lead, receiver
+):
+    listening(receiver)
+    seen = new_request.last_event_seq
+    path = f"/console/r/{new_request.pk}/assign/"
+    data = {"assignee": lead.pk, "seq": seen}
+    tab_one, tab_two = browser(agent), browser(agent)
+
+    answers = at_once(
+        lambda: tab_one.post(path, data, headers={"HX-Request": "true"}),
+        lambda: tab_two.post(path, data, headers={"HX-Request": "true"}),
+    )
+
+    conflict = split(answers, 200).content.decode()
+    assert STALE in conflict and "State: open" in conflict
+    assert effects(new_request, seen, receiver) == {
+        "events": ["assigned", "status_changed"],
+        "mail jobs": 0,
+        "webhook jobs": 1,
+        "deliveries": ["assigned", "status_changed"],
+        "webhook calls": ["request.assigned", "request.status_changed"],
+        "emails": [],
+        "notifications": ["lead"],
+    }
+
+
+def test_a_double_submitted_resolve_calls_the_webhook_once(request_in, agent, receiver):
+    request = request_in("open")
+    listening(receiver)
+    seen = request.last_event_seq
+    path = f"/console/r/{request.pk}/resolve/"
+
+    split(at_once(form_post(browser(agent), path), form_post(browser(agent), path)), 302)
+
+    assert effects(request, seen, receiver) == {
+        "events": ["status_changed"],
+        "mail jobs": 0,
+        "webhook jobs": 1,
+        "deliveries": ["status_changed"],
+        "webhook calls": ["request.status_changed"],
+        "emails": [],
+        "notifications": [],
+    }

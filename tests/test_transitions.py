@@ -38,7 +38,9 @@ TABLE = {
     "assign": {
         **everywhere(("assigned", INTERNAL)),
         "new": ([("assigned", INTERNAL), MOVED], "open"),
+        "closed": REFUSED,
     },
+    "transfer": {**everywhere(("transferred", INTERNAL)), "closed": REFUSED},
     "reply": {
         "new": ([("replied", PUBLIC), MOVED], "waiting_on_customer"),
         "open": ([("replied", PUBLIC), MOVED], "waiting_on_customer"),
@@ -75,12 +77,17 @@ TABLE = {
         "resolved": ([("customer_replied", PUBLIC), MOVED], "open"),
         "closed": REFUSED,
     },
-    "escalate": everywhere(("escalated", INTERNAL)),
-    "change_priority": everywhere(("priority_changed", INTERNAL)),
+    "escalate": {**everywhere(("escalated", INTERNAL)), "resolved": REFUSED, "closed": REFUSED},
+    "change_priority": {
+        **everywhere(("priority_changed", INTERNAL)),
+        "resolved": REFUSED,
+        "closed": REFUSED,
+    },
 }
 
 ACTIONS = {
     "assign": lambda r, p: actions.assign(r.pk, p.agent, p.lead),
+    "transfer": lambda r, p: actions.transfer(r.pk, p.agent, p.departments["finance"]),
     "reply": lambda r, p: actions.reply(r.pk, p.agent, "We are on it."),
     "add_internal_note": lambda r, p: actions.add_internal_note(r.pk, p.agent, "Call them."),
     "hand_off": lambda r, p: actions.hand_off(
@@ -295,6 +302,49 @@ def test_deescalating_a_request_that_is_not_escalated_is_refused(request_in, peo
     with pytest.raises(Conflict) as refused:
         actions.deescalate(request.pk, people.lead, reason="Calm now.")
     assert refused.value.allowed == ["escalate"]
+    assert footprint(request) == before
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ("resolved", "A resolved request cannot be escalated; reopen it first."),
+        ("closed", "A closed request cannot be escalated."),
+    ],
+)
+def test_escalating_a_finished_request_says_why_and_what_is_left(
+    state, message, request_in, people
+):
+    request = request_in(state)
+    with pytest.raises(Conflict) as refused:
+        actions.escalate(request.pk, people.agent, reason="Late.")
+    assert refused.value.message == message
+    allowed_now = ", ".join(ALLOWED[state]) or "none"
+    assert str(refused.value).endswith(f"(state: {state}; allowed now: {allowed_now})")
+
+
+def test_the_sla_ladder_cannot_escalate_a_resolved_request_either(request_in, footprint):
+    request = request_in("resolved")
+    before = footprint(request)
+    with pytest.raises(Conflict):
+        actions.escalate(request.pk, None, reason="SLA: first response breached", automatic=True)
+    assert footprint(request) == before
+
+
+def test_an_escalation_can_be_wound_down_after_resolving_but_not_once_closed(
+    request_in, people, footprint
+):
+    request = request_in("open")
+    for _ in range(2):
+        actions.escalate(request.pk, people.agent, reason="Late.")
+    actions.resolve(request.pk, people.agent)
+    assert actions.deescalate(request.pk, people.lead, reason="Done.").escalation_level == 1
+    actions.close(request.pk, people.agent)
+    before = footprint(request)
+    with pytest.raises(Conflict) as refused:
+        actions.deescalate(request.pk, people.lead, reason="Tidy up.")
+    assert refused.value.message == "A closed request cannot be de-escalated."
+    assert refused.value.allowed == []
     assert footprint(request) == before
 
 

@@ -13,6 +13,7 @@ from django_fsm import can_proceed
 from helpdesk.models import Event, Request
 from workflows import sla
 from workflows.errors import Conflict, NotFound
+from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES, RequestStatus
 
 PUBLIC = Event.Visibility.PUBLIC
 INTERNAL = Event.Visibility.INTERNAL
@@ -58,14 +59,26 @@ class Change:
                 "status_changed", public=True, old=before, new=request.status, **self._where()
             )
 
+    def require_state(self, action, done):
+        """Refuse an action that moves no state machine but that this state rules out
+        (STATES_OF_ACTION); `done` completes "A closed request cannot be ..."."""
+        request = self.request
+        if request.status in STATES_OF_ACTION[action]:
+            return
+        allowed = allowed_actions(request)
+        advice = "; reopen it first." if "reopen" in allowed else "."
+        raise Conflict(
+            f"A {request.get_status_display().lower()} request cannot be {done}{advice}",
+            current_state=request.status,
+            allowed=allowed,
+        )
+
     def move_if_possible(self, transition_name):
         if can_proceed(getattr(self.request, transition_name)):
             self.move(transition_name)
 
     def _where(self):
         """Which departments hold the request now: the status page says it in plain words."""
-        from workflows.states import ACTIVE_TASK_STATES
-
         names = sorted(
             {
                 t.department.name
@@ -98,6 +111,28 @@ def allowed_actions(request):
             if t.name in ACTION_OF_TRANSITION
         }
     )
+
+
+# Actions that move no state machine, yet only make sense in some states. A closed request is
+# final: nothing changes it but an internal note or a replaced status link. A resolved one has
+# no urgency left to raise (escalate, priority), but who follows it up if the customer writes
+# back (assign, transfer) and winding an escalation down still matter until it is closed.
+STATES_OF_ACTION = {
+    "assign": (*ACTIVE_REQUEST_STATES, RequestStatus.RESOLVED),
+    "transfer": (*ACTIVE_REQUEST_STATES, RequestStatus.RESOLVED),
+    "deescalate": (*ACTIVE_REQUEST_STATES, RequestStatus.RESOLVED),
+    "escalate": ACTIVE_REQUEST_STATES,
+    "priority": ACTIVE_REQUEST_STATES,
+}
+
+
+def available_actions(request):
+    """Everything the request's state and escalation level allow now: the transitions, and the
+    actions of STATES_OF_ACTION. The console shows a button only for these."""
+    names = set(allowed_actions(request))
+    names |= {name for name, states in STATES_OF_ACTION.items() if request.status in states}
+    level_moves = {t.name for t in request.get_available_escalation_level_transitions()}
+    return sorted(names - ({"escalate", "deescalate"} - level_moves))
 
 
 @contextmanager

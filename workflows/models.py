@@ -1,7 +1,8 @@
 """SLA configuration (calendars, policies, escalation ladders) and the clocks they drive.
 
-Configuration is edited in the admin; clocks, fired steps and notifications are written only by
-workflows.sla (through the hook in workflows.log.changing and the sweep engine).
+Configuration is edited in the admin; clocks and fired steps are written only by workflows.sla
+(through the hook in workflows.log.changing and the sweep engine), notifications only by
+workflows actions (SLA steps, an assignment by a colleague).
 """
 
 from datetime import timedelta

@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from helpdesk.models import DepartmentTask, Request, StaffMembership
+from helpdesk.models import Customer, DepartmentTask, Request, StaffMembership
 from workflows.states import ACTIVE_TASK_STATES
 
 Role = StaffMembership.Role
@@ -81,6 +81,16 @@ def can_work_task(user, task):
 
 def can_view_department(user, department_id):
     return is_admin(user) or department_id in department_ids(user)
+
+
+def can_write_as_customer(customer, request):
+    """The request's customer, or a colleague at the same organisation (copied on the thread)."""
+    if not isinstance(customer, Customer):
+        return False
+    if customer.pk == request.customer_id:
+        return True
+    organisation_id = request.customer.organisation_id
+    return organisation_id is not None and customer.organisation_id == organisation_id
 
 
 def open_tasks(request):

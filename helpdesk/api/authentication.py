@@ -9,6 +9,7 @@ from rest_framework.permissions import BasePermission
 from helpdesk.api import throttle
 from helpdesk.api.models import ApiToken
 from helpdesk.api.tokens import token_for_secret
+from helpdesk.client_ip import client_ip
 
 
 class BearerTokenAuthentication(BaseAuthentication):
@@ -18,7 +19,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword:
             return None  # no credentials: NotAuthenticated (401) unless the view allows anyone
-        address = throttle.client_address(request)
+        address = client_ip(request)
         if throttle.is_locked_out(address):
             raise exceptions.Throttled(
                 wait=throttle.window_seconds(), detail="Too many failed token attempts."

@@ -1,4 +1,6 @@
 """Count failed token logins per client address; past the limit, refuse every try for a while.
+The address is helpdesk.client_ip's: behind proxies, the one they saw, never what a client
+writes in X-Forwarded-For.
 
 A plain cache counter (Redis when scaled, so all processes share it): token guessing stops
 after a handful of tries, and a valid token from the same address waits out the window too,
@@ -21,12 +23,7 @@ def window_seconds():
 
 
 def _key(address):
-    # REMOTE_ADDR only: a client-sent X-Forwarded-For would let anyone pick their own bucket.
     return f"nucleus:api-auth-failures:{address}"
-
-
-def client_address(request):
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def is_locked_out(address):

@@ -1,6 +1,7 @@
-"""The in-app notification list (SLA warnings, breaches and escalation steps).
+"""The in-app notification list (SLA warnings, breaches and escalation steps; requests a
+colleague assigned to you).
 
-The SLA engine also mails these; here they stay visible in the app, and the list and the top
+The SLA engine also mails its own; here they stay visible in the app, and the list and the top
 bar's badge refresh themselves when the user's live socket is poked.
 """
 

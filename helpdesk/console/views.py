@@ -13,7 +13,7 @@ from helpdesk.mail.selectors import attachments_by_message
 from helpdesk.models import Department, Priority
 from helpdesk.pagination import before_seq
 from workflows import permissions
-from workflows.log import allowed_actions
+from workflows.log import available_actions
 from workflows.states import ACTIVE_TASK_STATES
 
 # Actions whose form answers with a fresh copy of itself (the partial to render).
@@ -44,7 +44,7 @@ def request_context(user, req):
         "open_tasks": [t for t in tasks if t.status in ACTIVE_TASK_STATES],
         "can_work": can_work,
         "can_lead": permissions.can_lead_request(user, req),
-        "allowed": allowed_actions(req) if can_work else [],
+        "allowed": available_actions(req) if can_work else [],
         "simple_actions": SIMPLE_ACTIONS,
         "assignable": staff,
         "priorities": Priority.choices,

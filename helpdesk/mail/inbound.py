@@ -85,7 +85,7 @@ def _route(received, raw, envelope):
             received, raw, "It comes from a staff address but has no valid reply token."
         )
     if thread.request is not None and thread.request.status != RequestStatus.CLOSED:
-        return _customer_reply(received, envelope, content, thread.request)
+        return _customer_reply(received, raw, envelope, content, thread.request)
     return _open_request(received, envelope, content)
 
 
@@ -150,13 +150,15 @@ def _post_as_staff(received, raw, content, thread, user):
     _store_files(received, content, message=message)
 
 
-def _customer_reply(received, envelope, content, request):
-    author = (
-        request.customer
-        if request.customer.email.lower() == envelope.sender.lower()
-        else customer_for(envelope)
-    )
-    message = actions.customer_reply(request.pk, author, _body(content, reply=True))
+def _customer_reply(received, raw, envelope, content, request):
+    """Posted as the sender's own customer record; the action refuses anyone but the request's
+    customer and their colleagues, and such mail is kept aside rather than posted in a
+    stranger's name (nor does it create a customer for them)."""
+    author = Customer.objects.filter(email__iexact=envelope.sender).first()
+    try:
+        message = actions.customer_reply(request.pk, author, _body(content, reply=True))
+    except WorkflowError as error:
+        return _quarantine(received, raw, f"{envelope.sender} could not post it: {error.message}")
     received.outcome = Outcome.REPLIED
     received.posted = message
     _store_files(received, content, message=message)

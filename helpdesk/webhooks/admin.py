@@ -31,7 +31,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             return None
         endpoint = queryset.get()
         endpoint.secret = new_secret()
-        endpoint.save(update_fields=["secret"])
+        endpoint.save(update_fields=["secret_encrypted"])
         return show_secret_once(
             request,
             what="New webhook signing secret",

@@ -16,7 +16,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from helpdesk.api.serializers import PublicEventOut, StaffEventOut
-from helpdesk.webhooks import ssrf
+from helpdesk.webhooks import encryption, ssrf
 from helpdesk.webhooks.models import Delivery, WebhookEndpoint
 
 TIMEOUT_SECONDS = 10
@@ -68,6 +68,8 @@ def attempt(delivery_id):
             status, _ = ssrf.post(target, delivery.body.encode(), headers, timeout=TIMEOUT_SECONDS)
         except ssrf.UnsafeTarget as exc:
             error = f"Refused: {exc}"
+        except encryption.SecretUnreadable as exc:
+            error = str(exc)  # retried: restoring the fallback key mends it
         except (OSError, http.client.HTTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"
         else:

@@ -7,13 +7,17 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from helpdesk.models import Event
-from helpdesk.webhooks import ssrf
+from helpdesk.webhooks import encryption, ssrf
 
 SECRET_PREFIX = "whsec_"  # the Standard Webhooks secret format: base64 after the prefix
 
 
 def new_secret():
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def new_encrypted_secret():
+    return encryption.encrypt(new_secret())
 
 
 def validate_target(url):
@@ -30,7 +34,8 @@ class WebhookEndpoint(models.Model):
 
     url = models.URLField(max_length=2000, validators=[validate_target])
     description = models.CharField(max_length=200, blank=True)
-    secret = models.CharField(max_length=100, default=new_secret, editable=False)
+    # Never the secret itself: see helpdesk.webhooks.encryption; read and set `secret`.
+    secret_encrypted = models.TextField(default=new_encrypted_secret, editable=False)
     scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.PUBLIC)
     event_types = models.JSONField(
         default=list,
@@ -56,6 +61,14 @@ class WebhookEndpoint(models.Model):
             isinstance(t, str) for t in self.event_types
         ):
             raise ValidationError({"event_types": "A list of event type names."})
+
+    @property
+    def secret(self):
+        return encryption.decrypt(self.secret_encrypted)
+
+    @secret.setter
+    def secret(self, plaintext):
+        self.secret_encrypted = encryption.encrypt(plaintext)
 
     def wants(self, event):
         """Internal events go only to staff-scoped endpoints."""

@@ -47,10 +47,18 @@ def add_internal_note(request_id, actor, body, *, task=None):
 
 
 def customer_reply(request_id, customer, body):
-    """The customer wrote back (status page, email): the owner needs to look again."""
+    """The customer wrote back (status page, email, API): the owner needs to look again.
+
+    Only the request's customer, or a colleague of theirs at the same organisation (copied on
+    the thread), may write on it: callers find the customer from an email's From address or a
+    token, and a mistake there must not put words in a stranger's name on someone's request."""
     body = text(body, "Message")
     with changing(request_id, None) as change:
         request = change.request
+        require(
+            permissions.can_write_as_customer(customer, request),
+            "Only the request's customer or a colleague of theirs can write on it.",
+        )
         if request.status == RequestStatus.CLOSED:
             raise Conflict(
                 "This request is closed; please open a new one.",

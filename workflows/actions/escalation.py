@@ -12,6 +12,7 @@ def escalate(request_id, actor, *, reason, expected_seq=None, automatic=False):
         request = change.request
         if not automatic:
             require(permissions.can_work_request(actor, request), "You cannot escalate this.")
+        change.require_state("escalate", "escalated")
         if request.escalation_level >= MAX_ESCALATION_LEVEL:
             raise Conflict(
                 f"Already at the highest escalation level ({MAX_ESCALATION_LEVEL}).",
@@ -36,6 +37,7 @@ def deescalate(request_id, actor, *, reason, expected_seq=None):
     with changing(request_id, actor, expected_seq=expected_seq) as change:
         request = change.request
         require(permissions.can_lead_request(actor, request), "Only a lead can de-escalate.")
+        change.require_state("deescalate", "de-escalated")
         if request.escalation_level == 0:
             raise Conflict(
                 "The request is not escalated.", current_state="level 0", allowed=["escalate"]

@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from helpdesk.models import Customer, Department, Priority, Request, StaffMembership
@@ -6,6 +7,7 @@ from workflows import permissions
 from workflows.actions.validation import require, text
 from workflows.errors import InvalidInput
 from workflows.log import changing
+from workflows.models import Notification
 from workflows.states import RequestStatus
 
 
@@ -51,11 +53,18 @@ def open_request(
         return change.request
 
 
+def _name(user):
+    return user.get_full_name() or user.username
+
+
 def assign(request_id, actor, assignee, *, expected_seq=None):
+    """Give the request an owner. Someone handed a request by a colleague finds it in their
+    notifications; the SLA ladder (no actor) sends its own."""
     with changing(request_id, actor, expected_seq=expected_seq) as change:
         request = change.request
         if actor is not None:  # None: the SLA ladder reassigning
             require(permissions.can_work_request(actor, request), "You cannot assign this request.")
+        change.require_state("assign", "assigned")
         if assignee is not None and not (
             permissions.is_admin(assignee)
             or StaffMembership.objects.filter(
@@ -72,8 +81,15 @@ def assign(request_id, actor, assignee, *, expected_seq=None):
             "assigned",
             public=False,
             assignee_id=assignee.pk if assignee else None,
-            assignee=assignee.get_full_name() or assignee.username if assignee else "",
+            assignee=_name(assignee) if assignee else "",
         )
+        if assignee is not None and actor is not None and assignee != actor:
+            Notification.objects.create(
+                user=assignee,
+                request=request,
+                text=f"{_name(actor)} assigned #{request.pk} {request.subject} to you."[:500],
+                link=reverse("console:request", args=[request.pk]),
+            )
         change.move_if_possible("accept")
         return request
 
@@ -85,6 +101,7 @@ def transfer(request_id, actor, department, *, reason="", expected_seq=None):
     with changing(request_id, actor, expected_seq=expected_seq) as change:
         request = change.request
         require(permissions.can_work_request(actor, request), "You cannot transfer this request.")
+        change.require_state("transfer", "transferred")
         if request.department_id == department.pk:
             return request
         old = request.department
@@ -109,6 +126,7 @@ def change_priority(request_id, actor, priority, *, reason="", expected_seq=None
         request = change.request
         if actor is not None:
             require(permissions.can_work_request(actor, request), "You cannot change priority.")
+        change.require_state("priority", "given another priority")
         if request.priority == priority:
             return request
         old = request.priority
