@@ -68,6 +68,11 @@ MATRIX = {
     "home": {"GET": roles(302)},
     "login": {"GET": roles(200)},
     "logout": {"POST": roles(302)},
+    # Anyone may ask for a reset link; the answer never says whether the address is known.
+    "password_reset": {"GET": roles(200), "POST": roles(302)},
+    "password_reset_done": {"GET": roles(200)},
+    "password_reset_confirm": {"GET": roles(OK)},
+    "password_reset_complete": {"GET": roles(200)},
     "console:queue": {
         # Back-office staff have no queue: they are sent to their inbox.
         "GET": roles(OK, anonymous=LOGIN, customer=LOGIN)
@@ -203,6 +208,7 @@ def fill(route, req, task, attachment, role):
         "task_id": task.pk,
         "attachment_id": attachment.pk,
         "token": token,
+        "uidb64": "MQ",
         "action": "ask" if route.startswith("inbox/") else "note",
     }
     path = route.replace("^", "")

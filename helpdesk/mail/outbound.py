@@ -159,13 +159,21 @@ def _thread(request):
     return [message_id for _, message_id in sorted(ids)[-THREAD_LENGTH:]]
 
 
+def automatic_headers():
+    """What every email we send carries, so that no auto-responder answers it and our own
+    ingest recognises it if it loops back."""
+    return {
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+        LOOP_HEADER: loop_id(),
+    }
+
+
 def _email(outbound):
     headers = {
         "From": settings.DEFAULT_FROM_EMAIL,
         "Message-ID": outbound.message_id,
-        "Auto-Submitted": "auto-generated",
-        "X-Auto-Response-Suppress": "All",
-        LOOP_HEADER: loop_id(),
+        **automatic_headers(),
     }
     if outbound.references:
         headers["References"] = outbound.references

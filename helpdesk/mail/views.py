@@ -11,13 +11,13 @@ from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from helpdesk.mail import conf
 from helpdesk.mail.inbound import ingest
 from helpdesk.mail.models import Attachment
 from helpdesk.mail.outbound import email_status_links
 from helpdesk.mail.parsing import CONTROL
+from helpdesk.ratelimits import over_limit
 from workflows import permissions
 
 # The webhook refuses bodies past this many times the import limit outright (413): the
@@ -52,26 +52,13 @@ def download_name(filename):
     return name or "attachment"
 
 
-def _email_key(group, request):
-    return request.POST.get("email", "").strip().lower()
-
-
 @require_http_methods(["GET", "POST"])
 def resend_status_link(request):
     """Ask for one's status links by email. The answer is the same whether or not the address
     is known; the mail goes out from a background task either way."""
     if request.method == "GET":
         return render(request, "mail/resend.html", {})
-    limited = any(
-        is_ratelimited(
-            request,
-            group=f"mail.resend.{name}",
-            key=_email_key if name == "email" else "ip",
-            rate=rate,
-            increment=True,
-        )
-        for name, rate in RESEND_RATES.items()
-    )
+    limited = over_limit(request, "mail.resend", RESEND_RATES, "email")
     if limited:
         return render(request, "mail/resend.html", {"limited": True}, status=429)
     address = request.POST.get("email", "").strip()
