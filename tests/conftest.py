@@ -27,6 +27,17 @@ def requires_redis():
 
 
 @pytest.fixture
+def private_redis():
+    """A redis-server of the test's own, which it may kill and restart."""
+    from tests.live_processes import REDIS_SERVER, RedisServer
+
+    _need(os.access(REDIS_SERVER, os.X_OK), f"this test needs {REDIS_SERVER}")
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def departments(db):
     from helpdesk.models import Department
 

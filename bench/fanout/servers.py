@@ -2,7 +2,7 @@
 
 Each server (bench.fanout.serve) is its own process so its CPU time and RSS are its own:
 CPU from utime + stime in /proc/<pid>/stat (every thread of the process), RSS from VmRSS.
-Ports come from 8031-8049 only.
+Ports come from 8031-8049 unless the caller gives its own range.
 """
 
 import os
@@ -31,10 +31,10 @@ def log_dir():
     return Path(tempfile.mkdtemp(prefix="nucleus-bench-fanout-"))
 
 
-def free_port(taken=()):
+def free_port(taken=(), ports=PORTS):
     """A free port of the range, picked at random: another run of the harness on this machine
     (a test suite, say) then rarely grabs the one a restarting server is about to take back."""
-    for port in random.sample(PORTS, len(PORTS)):
+    for port in random.sample(ports, len(ports)):
         if port in taken:
             continue
         with socket.socket() as probe:
@@ -45,18 +45,19 @@ def free_port(taken=()):
             except OSError:
                 continue
         return port
-    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 class Server:
     """`kind` is "bare", "daphne" or "uvicorn"; `app` the ASGI application path for the
-    latter two."""
+    latter two; `ports` the range to listen in."""
 
-    def __init__(self, kind, env, *, app=None, taken=()):
+    def __init__(self, kind, env, *, app=None, taken=(), ports=PORTS):
         self.kind = kind
         self.app = app
         self.env = env
         self.taken = taken
+        self.ports = ports
         self.port = None  # chosen at the first start, kept for restarts
         self.proc = None
         self.log = None
@@ -78,7 +79,7 @@ class Server:
         """Start on a free port (another run may take the one we picked first: try another)
         or, on a restart, on the same port (waiting a little should it be busy)."""
         for _ in range(PORT_ATTEMPTS):
-            port = self.port or free_port(self.taken)
+            port = self.port or free_port(self.taken, self.ports)
             if self._spawn(port):
                 self.port = port
                 return self
