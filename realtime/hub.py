@@ -145,7 +145,12 @@ class Hub:
     async def broadcast_state(self, live):
         self.live = live
         for socket in {s for sockets in self.topics.values() for s in sockets}:
-            await socket.live_state_changed(live)
+            try:
+                await socket.live_state_changed(live)
+            except Exception:
+                # As in send(); raised from here it would also end the Redis listener for good.
+                log.info("dropping a socket that failed a live-state change", exc_info=True)
+                self.unsubscribe(socket, socket.topics, socket.user_id)
 
     # -- sources --------------------------------------------------------------------
     async def _relay_forever(self):

@@ -173,6 +173,35 @@ async def test_when_the_live_source_returns_sockets_resume_from_their_own_positi
         await socket.close()
 
 
+class ClosedUnderTheHub:
+    """A socket whose client went away before its disconnect was handled: writes raise."""
+
+    user_id = None
+
+    def __init__(self, request_id):
+        self.topics = (f"request:{request_id}",)
+
+    async def live_state_changed(self, live):
+        raise RuntimeError("the connection is closed")
+
+
+async def test_a_socket_closed_under_the_hub_costs_the_others_the_live_state_nothing(busy, agent):
+    """Raised from broadcast_state, its error would also end the Redis listener that calls it."""
+    staff = await connect(f"/ws/request/{busy.pk}/", agent, after=busy.last_event_seq)
+    status = await connect(f"/ws/status/{busy.public_token}/", after=busy.last_event_seq)
+    closed = ClosedUnderTheHub(busy.pk)
+    hub.subscribe(closed, closed.topics)
+
+    await hub.broadcast_state(False)
+    for socket in (staff, status):
+        await socket.until(lambda frame: 'data-live="0"' in frame)
+    assert closed not in hub.topics[f"request:{busy.pk}"]
+    await hub.broadcast_state(True)
+    for socket in (staff, status):
+        await socket.until(lambda frame: 'data-live="1"' in frame)
+        await socket.close()
+
+
 async def test_a_resuming_status_page_gets_current_status_words_after_internal_changes(
     busy, agent, departments
 ):
