@@ -64,6 +64,9 @@ class LiveSocket(AsyncWebsocketConsumer):
         try:
             await self.accept()
             await self.connected()
+            if not hub.live:
+                # Redis is out of reach: the page says so until the hub tells it otherwise.
+                await self.send(text_data=fragments.live_state(False).html)
         except BaseException:  # cancelled or closed mid-handshake: no dead socket in the hub
             hub.unsubscribe(self, self.topics, self.user_id)
             raise
