@@ -146,7 +146,7 @@ def presence(request_id):
 
 
 def live_state(live):
-    return Push(html=render_to_string("partials/live.html#live_state", {"live": live}))
+    return Push(html=render_to_string("partials/live.html#live_state", {"live": live, "oob": True}))
 
 
 def _status_summary(req):

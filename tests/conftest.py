@@ -38,6 +38,20 @@ def private_redis():
 
 
 @pytest.fixture
+def asgi_on_private_redis(requires_postgres, private_redis, settings):
+    """The real ASGI server in a child process, on this test database and the private Redis.
+    This process publishes there too: its actions stand for other servers' and workers'."""
+    from realtime import publisher
+    from tests.live_processes import asgi_server
+
+    settings.REDIS_URL = private_redis.url
+    publisher.redis_client.cache_clear()
+    with asgi_server(private_redis.url) as server:
+        yield server
+    publisher.redis_client.cache_clear()
+
+
+@pytest.fixture
 def departments(db):
     from helpdesk.models import Department
 

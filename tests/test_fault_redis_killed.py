@@ -13,8 +13,7 @@ import time
 import pytest
 
 from helpdesk.models import Event
-from realtime import publisher
-from tests.live_processes import WebClient, asgi_server, connect_remote
+from tests.live_processes import WebClient, connect_remote
 from tests.realtime_support import (  # noqa: F401 (an autouse fixture)
     CEILING,
     close_worker_connections,
@@ -27,17 +26,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 DOWN = 'data-live="0"'
 UP = 'data-live="1"'
-
-
-@pytest.fixture
-def asgi(requires_postgres, private_redis, settings):
-    """The ASGI server on the private Redis. This process publishes there too: its actions
-    stand for those of other servers and workers."""
-    settings.REDIS_URL = private_redis.url
-    publisher.redis_client.cache_clear()
-    with asgi_server(private_redis.url) as server:
-        yield server
-    publisher.redis_client.cache_clear()
 
 
 def public_seqs(req):
@@ -66,16 +54,17 @@ async def until_everything_published(req):
 
 
 async def test_redis_killed_mid_stream_loses_nothing(
-    asgi, private_redis, request_in, agent, assert_gapless
+    asgi_on_private_redis, private_redis, request_in, agent, assert_gapless
 ):
+    server = asgi_on_private_redis
     req = await sync(request_in)("open")
-    staff_web = WebClient(asgi)
+    staff_web = WebClient(server)
     assert (await asyncio.to_thread(staff_web.log_in, "agent", "pw"))[0] == 302
     cookies = staff_web.cookie_header()
     start, public_start = req.last_event_seq, (await sync(public_seqs)(req))[-1]
-    staff = await connect_remote(asgi, f"/ws/request/{req.pk}/?after={start}", cookies)
-    status = await connect_remote(asgi, f"/ws/status/{req.public_token}/?after={public_start}")
-    queue = await connect_remote(asgi, "/ws/live/", cookies)
+    staff = await connect_remote(server, f"/ws/request/{req.pk}/?after={start}", cookies)
+    status = await connect_remote(server, f"/ws/status/{req.public_token}/?after={public_start}")
+    queue = await connect_remote(server, "/ws/live/", cookies)
     sockets = (staff, status, queue)
 
     await sync(actions.reply)(req.pk, agent, "Before the outage.")
@@ -91,7 +80,7 @@ async def test_redis_killed_mid_stream_loses_nothing(
 
     await sync(act_during_the_outage)(req, agent, rounds=3)
     # Through the server: a fresh login, both pages, a note and a customer reply.
-    web = WebClient(asgi)
+    web = WebClient(server)
     code, _ = await asyncio.to_thread(web.log_in, "agent", "pw")
     assert code == 302, "logging in needs no Redis"
     code, page = await asyncio.to_thread(web.get, f"/console/r/{req.pk}/")
@@ -100,7 +89,7 @@ async def test_redis_killed_mid_stream_loses_nothing(
         web.post, f"/console/r/{req.pk}/note/", {"body": "Posted while Redis is down."}
     )
     assert code == 302
-    customer_web = WebClient(asgi)
+    customer_web = WebClient(server)
     code, page = await asyncio.to_thread(customer_web.get, f"/status/{req.public_token}/")
     assert code == 200 and "Answer 2 while Redis is down." in page
     code, _ = await asyncio.to_thread(
@@ -112,7 +101,7 @@ async def test_redis_killed_mid_stream_loses_nothing(
     assert await sync(unpublished)(req, after=before) == req.last_event_seq - before
     # A page opened during the outage is served its log, and told it is not live yet.
     late_start = req.last_event_seq - 2
-    late = await connect_remote(asgi, f"/ws/request/{req.pk}/?after={late_start}", cookies)
+    late = await connect_remote(server, f"/ws/request/{req.pk}/?after={late_start}", cookies)
     await late.until(lambda frame: DOWN in frame)
     sockets += (late,)
 

@@ -44,3 +44,13 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         super().tearDownClass()
         multiprocessing.set_start_method(cls.start_method, force=True)
+
+
+def wait_until_live(page):
+    """Until the page's websocket (htmx's ws extension) is open."""
+    page.wait_for_function("() => document.querySelector('[ws-connect]')")
+    page.wait_for_function(
+        "() => { const el = document.querySelector('[ws-connect]');"
+        " const socket = el['htmx-internal-data'].webSocket;"
+        " return socket && socket.socket && socket.socket.readyState === 1; }"
+    )

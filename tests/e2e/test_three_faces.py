@@ -15,7 +15,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from helpdesk.models import ContextFact, Goal, Priority
-from tests.e2e.live import BrowserTestCase
+from tests.e2e.live import BrowserTestCase, wait_until_live
 from workflows import actions
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -88,12 +88,7 @@ class ThreeFacesTest(BrowserTestCase):
     @staticmethod
     def live(page):
         """Wait for the socket, and mark the document: a reload would lose the mark."""
-        page.wait_for_function("() => document.querySelector('[ws-connect]')")
-        page.wait_for_function(
-            "() => { const el = document.querySelector('[ws-connect]');"
-            " const socket = el['htmx-internal-data'].webSocket;"
-            " return socket && socket.socket && socket.socket.readyState === 1; }"
-        )
+        wait_until_live(page)
         page.evaluate("() => { window.nucleusNotReloaded = true; }")
         return page
 
