@@ -85,12 +85,23 @@ class LiveSocket(AsyncWebsocketConsumer):
         return session_hash(session.session_key) if session and session.session_key else ""
 
     async def recheck(self):
-        """Access may have been lost (membership removed, request moved): check again."""
+        """Access may have been lost (membership removed, request moved, logged out): check
+        again. False when the socket was closed for it."""
         with contextlib.suppress(AttributeError, KeyError):
             del self.scope["user"]._nucleus_roles  # the roles cached at connect are stale
-        if not await database_sync_to_async(self.authorise)():
+        if not await database_sync_to_async(self._still_allowed)():
             log.info("closing a socket that lost access to %s", self.topics)
             await self.close(code=FORBIDDEN)
+            return False
+        return True
+
+    def _still_allowed(self):
+        """A staff socket also needs the session it came with: a logout's message to close it
+        may have been lost (Redis was down)."""
+        session = self.scope.get("session")
+        if not self.public and not (session and session.exists(session.session_key)):
+            return False
+        return self.authorise()
 
     async def connected(self):
         """On connect, and again when the live source comes back: replay what was missed."""
@@ -120,6 +131,8 @@ class LiveSocket(AsyncWebsocketConsumer):
         await self.send(text_data=push.html)
 
     async def live_state_changed(self, live):
+        if live and not await self.recheck():
+            return  # what told it of a logout or a lost membership was lost with Redis
         await self.send(text_data=fragments.live_state(live).html)
         if live:
             await self.connected()

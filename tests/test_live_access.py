@@ -1,12 +1,13 @@
 """Losing access stops live updates at once; presence tells who else is on a request."""
 
 import pytest
-from channels.db import database_sync_to_async
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 
 from helpdesk.models import StaffMembership
+from realtime import publisher, signals
+from realtime.hub import hub
 from tests.realtime_support import close_worker_connections, connect, sync  # noqa: F401
 from workflows import actions
 
@@ -36,14 +37,45 @@ async def test_transfer_closes_sockets_of_staff_who_lose_the_request(
 
 async def test_logout_closes_the_sessions_sockets(agent, new_request):
     socket = await connect(f"/ws/request/{new_request.pk}/", agent)
-    session = await sync(_session_of)(agent)
-    request = RequestFactory().post("/accounts/logout/")
-    request.session = session
-    request.user = agent
+    await sync(_log_out)(agent)
+    assert await socket.until_closed() == 4403
+
+
+async def test_access_lost_while_the_live_source_was_away_is_checked_when_it_returns(
+    monkeypatch, agent, clerk, lead, departments, new_request
+):
+    """Redis down: the messages that would close the sockets of a logout and of a removed
+    membership are lost. When it is back, each socket checks its access before catching up."""
+    await sync(actions.hand_off)(
+        new_request.pk, agent, department=departments["finance"], instructions="check"
+    )
+    logged_out = await connect(f"/ws/request/{new_request.pk}/", agent)
+    removed = await connect(f"/ws/request/{new_request.pk}/", clerk)
+    kept = await connect(f"/ws/request/{new_request.pk}/", lead)
+
+    with monkeypatch.context() as patch:
+        for module in (publisher, signals):
+            patch.setattr(module, "deliver", lambda message: False)
+        await hub.broadcast_state(False)
+        await sync(_log_out)(agent)
+        await sync(StaffMembership.objects.filter(user=clerk).delete)()
+        await sync(actions.add_internal_note)(new_request.pk, lead, "Said while they were away.")
+    await hub.broadcast_state(True)
+
+    await kept.until(lambda frame: "Said while they were away." in frame)
+    for socket in (logged_out, removed):
+        assert await socket.until_closed() == 4403
+        assert "Said while they were away." not in "".join(socket.frames)
+    await kept.close()
+
+
+def _log_out(user):
     from django.contrib.auth import logout
 
-    await database_sync_to_async(logout)(request)
-    assert await socket.until_closed() == 4403
+    request = RequestFactory().post("/accounts/logout/")
+    request.session = _session_of(user)
+    request.user = user
+    logout(request)
 
 
 def _session_of(user):
