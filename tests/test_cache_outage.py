@@ -2,8 +2,8 @@
 
 The cache (shared Redis when scaled) holds presence and rate-limit counters. Pointed at an
 address where nothing answers, it answers as a miss does, and what reads or counts through it
-keeps working: logins, the status-link resend, API token checks, a staff socket joining
-presence. tests/test_fault_redis_killed.py kills a real Redis under a live server.
+keeps working: logins, password resets, the status-link resend, API token checks, a staff
+socket joining presence. tests/test_fault_redis_killed.py kills a real Redis under a live server.
 """
 
 import socket
@@ -61,6 +61,11 @@ def test_logging_in_needs_no_cache(unreachable_redis, agent, client):
 def test_asking_for_status_links_needs_no_cache(unreachable_redis, new_request, client):
     answer = client.post("/status/resend/", {"email": "ann@acme.example"})
     assert answer.status_code == 200
+
+
+def test_asking_for_a_password_reset_needs_no_cache(unreachable_redis, agent, client):
+    answer = client.post("/accounts/password-reset/", {"email": "agent@nucleus.example"})
+    assert answer.status_code == 302
 
 
 def test_a_wrong_api_token_is_refused_without_the_cache(unreachable_redis, client):
