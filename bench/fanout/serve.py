@@ -66,20 +66,12 @@ def daphne(port, app):
 
 
 def uvicorn_server(port, app):
-    """The same ASGI app under uvicorn, whose websockets (websockets' sans-I/O protocol on
-    asyncio transports) write to the socket at once instead of through Twisted."""
+    """uvicorn as `manage.py serve` runs it (helpdesk.server), one process, quiet."""
     import uvicorn
 
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=port,
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
-        log_level="warning",
-        lifespan="off",
-        backlog=1024,
-    )
+    from helpdesk.server import OPTIONS
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", backlog=1024, **OPTIONS)
 
 
 def main():
