@@ -15,6 +15,9 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
 
 from realtime import fragments, presence
 from realtime.hub import hub
@@ -37,6 +40,17 @@ TOO_MANY = 4008
 RESYNC = 1013
 
 
+def csrf_token(scope):
+    """A masked token for the CSRF secret in the socket's cookie, as a page render gets one;
+    without the cookie, none (htmx then sends the page's own in its X-CSRFToken header)."""
+    secret = scope.get("cookies", {}).get(settings.CSRF_COOKIE_NAME)
+    if not secret:
+        return ""
+    request = HttpRequest()
+    request.META["CSRF_COOKIE"] = secret
+    return get_token(request)
+
+
 class LiveSocket(AsyncWebsocketConsumer):
     """Base: subclasses set `topics` (and `request_id`, `public` for request streams)."""
 
@@ -45,6 +59,7 @@ class LiveSocket(AsyncWebsocketConsumer):
     request_id = None
     public = False
     topics = ()
+    csrf_token = ""  # what the forms in pushed controls carry, as a page load's would
 
     async def connect(self):
         self.socket_id = uuid.uuid4().hex
@@ -118,7 +133,7 @@ class LiveSocket(AsyncWebsocketConsumer):
             await self.resume(self.last_seq)  # a gap: fetch it from the log, in order
             return
         self.last_seq = push.seq
-        self.write(push.html)
+        self.write(push.frame(self.user_id, self.csrf_token))
 
     def write(self, html):
         """Hand a frame to the server without waiting on this one client.
@@ -213,6 +228,7 @@ class RequestSocket(LiveSocket):
         if req is None or not self.user or not permissions.can_view_request(self.user, req):
             return False
         self.topics = (f"request:{self.request_id}",)
+        self.csrf_token = csrf_token(self.scope)
         return True
 
     async def connected(self):
