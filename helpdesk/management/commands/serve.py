@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("WEB_CONCURRENCY", "1")),
+            default=1,
             help="Server processes sharing the port (more than one needs REDIS_URL).",
         )
         parser.add_argument(
