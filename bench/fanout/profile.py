@@ -25,7 +25,6 @@ LAYERS = (
     ("Protocol.send_text", "websockets (sans-I/O): framing"),
     ("Protocol.data_to_send", "websockets (sans-I/O): framing"),
     ("WebSocketsSansIOProtocol.send", "uvicorn: ASGI send to the protocol"),
-    ("InstanceSessionWrapper.send", "Channels: session middleware send wrapper"),
     ("AsyncConsumer.send", "Channels: consumer send"),
     ("Hub.send", "hub: fan-out loop, per-socket checks"),
     ("_listen_forever", "Redis pub/sub receive"),
@@ -42,7 +41,6 @@ WRITE_PATH = {
         "Protocol.send_text",
         "Protocol.data_to_send",
         "WebSocketsSansIOProtocol.send",
-        "InstanceSessionWrapper.send",
         "AsyncConsumer.send",
     )
 }
