@@ -56,7 +56,7 @@ def free_port(taken=()):
 
 
 class Server:
-    """`kind` is "bare", "daphne" or "uvicorn"; `app` the ASGI application path for the
+    """`kind` is "bare" or "uvicorn"; `app` the ASGI application path for the
     latter two."""
 
     def __init__(self, kind, env, *, app=None, taken=()):
