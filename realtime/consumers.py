@@ -4,6 +4,7 @@ Every subscription is derived on the server from what the user may see; nothing 
 sends chooses a group. A socket resumes from the sequence number its page was rendered at.
 """
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -14,6 +15,9 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
 
 from realtime import fragments, presence
 from realtime.hub import hub
@@ -32,6 +36,19 @@ FORBIDDEN = 4403
 # 1000 or 3000-4999, and turns anything else into an abnormal 1011 that browsers retry.
 TOO_BIG = 4009
 TOO_MANY = 4008
+# "Try again later": the page's websocket extension reconnects, resuming from its last seq.
+RESYNC = 1013
+
+
+def csrf_token(scope):
+    """A masked token for the CSRF secret in the socket's cookie, as a page render gets one;
+    without the cookie, none (htmx then sends the page's own in its X-CSRFToken header)."""
+    secret = scope.get("cookies", {}).get(settings.CSRF_COOKIE_NAME)
+    if not secret:
+        return ""
+    request = HttpRequest()
+    request.META["CSRF_COOKIE"] = secret
+    return get_token(request)
 
 
 class LiveSocket(AsyncWebsocketConsumer):
@@ -42,9 +59,11 @@ class LiveSocket(AsyncWebsocketConsumer):
     request_id = None
     public = False
     topics = ()
+    csrf_token = ""  # what the forms in pushed controls carry, as a page load's would
 
     async def connect(self):
         self.socket_id = uuid.uuid4().hex
+        self.resyncing = None  # the task telling a socket that stopped reading to resync
         self.syncing = True  # pushes wait in `pending` until connected() has replayed the log
         self.pending = []
         self.frames = []
@@ -117,7 +136,7 @@ class LiveSocket(AsyncWebsocketConsumer):
                 await self.close(code=FORBIDDEN)
             return
         if not push.seq:
-            await self.send(text_data=push.html)
+            self.write(push.html)
             return
         if self.syncing:
             self.pending.append(push)
@@ -128,12 +147,37 @@ class LiveSocket(AsyncWebsocketConsumer):
             await self.resume(self.last_seq)  # a gap: fetch it from the log, in order
             return
         self.last_seq = push.seq
-        await self.send(text_data=push.html)
+        self.write(push.frame(self.user_id, self.csrf_token))
+
+    def write(self, html):
+        """Hand a frame to the server without waiting on this one client.
+
+        uvicorn's send waits while the socket's write buffer is over its high-water mark
+        (64 KiB beyond what the kernel holds): the client is not reading. Awaiting that would
+        hold every other socket of the process behind it, and buffering for it would grow
+        without bound. So the send is started by hand; if it would wait, the frame is
+        dropped and so is the socket: it leaves the hub and is told to resync once its
+        buffer drains (or the server's keepalive gives up on it)."""
+        if self.resyncing is not None:
+            return
+        sending = self.base_send({"type": "websocket.send", "text": html})
+        try:
+            sending.send(None)
+        except StopIteration:
+            return
+        sending.close()  # nothing was written: the catch-up after the resync replays it
+        log.warning("dropping a socket that stopped reading on %s", ", ".join(self.topics))
+        hub.unsubscribe(self, self.topics, self.user_id)
+        self.resyncing = asyncio.get_running_loop().create_task(self._resync())
+
+    async def _resync(self):
+        with contextlib.suppress(Exception):  # gone meanwhile: nothing left to tell
+            await self.close(code=RESYNC)
 
     async def live_state_changed(self, live):
         if live and not await self.recheck():
             return  # what told it of a logout or a lost membership was lost with Redis
-        await self.send(text_data=fragments.live_state(live).html)
+        self.write(fragments.live_state(live).html)
         if live:
             await self.connected()
 
@@ -147,7 +191,7 @@ class LiveSocket(AsyncWebsocketConsumer):
             )
             self.last_seq = max(after, push.seq if push else 0)
             if push is not None:
-                await self.send(text_data=push.html)
+                self.write(push.html)
         finally:
             self.syncing = False
         pending, self.pending = self.pending, []
@@ -200,6 +244,7 @@ class RequestSocket(LiveSocket):
         if req is None or not self.user or not permissions.can_view_request(self.user, req):
             return False
         self.topics = (f"request:{self.request_id}",)
+        self.csrf_token = csrf_token(self.scope)
         return True
 
     async def connected(self):
@@ -264,4 +309,4 @@ class ListSocket(LiveSocket):
 
     async def connected(self):
         # Whatever changed between the page render and now: the list fetches itself again.
-        await self.send(text_data=fragments.list_push(0).html)
+        self.write(fragments.list_push(0).html)

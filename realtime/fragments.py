@@ -1,21 +1,29 @@
 """What the live socket pushes: the same template partials the pages render.
 
-Rendered once per process and audience (staff, public, list pokes), not once per socket.
+Rendered once per process and audience (staff, public, list pokes), not once per socket; a
+staff viewer's own buttons once per permission set.
 """
 
 from dataclasses import dataclass
+from types import MappingProxyType, SimpleNamespace
 
 from django.template.loader import render_to_string
 
 from helpdesk import selectors
+from helpdesk.console.context import request_context
 from helpdesk.mail.selectors import attachments_by_message
 from helpdesk.models import Event
 from realtime import presence as presence_store
+from workflows import permissions
 from workflows.states import ACTIVE_TASK_STATES
 
 CATCH_UP_LIMIT = 200
 # Internal events that change which departments hold a request, hence the customer's status words.
 TASK_EVENTS = {"task_created", "task_completed", "task_returned", "task_cancelled"}
+# In own controls rendered for a permission set, the only parts that differ between the users
+# who share it; each socket writes its own in (Push.frame).
+USER_MARK = "nucleus-user-0b5e"
+CSRF_MARK = "nucleus-csrf-0b5e"
 
 
 @dataclass(frozen=True)
@@ -24,12 +32,24 @@ class Push:
 
     `seq` is the newest event it carries and `after` the newest one a socket must already
     have for this push to follow on without a gap; lists and presence carry no sequence.
+    `own` maps a staff viewer's user id to their buttons, composer and hand-off panel, and
+    None to the poke with which a viewer not rendered for fetches their own.
     """
 
     html: str
     seq: int = 0
     after: int = 0
     close_unless_token: str = ""
+    own: MappingProxyType | None = None
+
+    def frame(self, user_id=None, csrf_token=""):
+        """What one socket is sent: the shared part, then that user's own controls."""
+        if self.own is None:
+            return self.html
+        own = self.own.get(user_id)
+        if own is None:
+            return self.html + self.own[None]
+        return self.html + own.replace(USER_MARK, str(user_id)).replace(CSRF_MARK, csrf_token)
 
 
 def topics_for(message):
@@ -37,7 +57,8 @@ def topics_for(message):
     return [f"request:{request_id}", f"status:{request_id}", *message.get("topics", ())]
 
 
-def render_batch(request_id, event_ids, topics):
+def render_batch(request_id, event_ids, topics, viewers=()):
+    """The pushes for each watched topic; `viewers` are the users with the request open."""
     req = selectors.request_with_context(request_id)
     events = selectors.timeline(req, event_ids=event_ids)
     if not events:
@@ -46,7 +67,7 @@ def render_batch(request_id, event_ids, topics):
     for topic in topics:
         kind = topic.split(":", 1)[0]
         if kind == "request":
-            pushes.append((topic, staff_push(req, events)))
+            pushes.append((topic, staff_push(req, events, viewers=viewers)))
         elif kind == "status":
             push = public_push(req, events)
             if push is not None:
@@ -56,21 +77,51 @@ def render_batch(request_id, event_ids, topics):
     return pushes
 
 
-def staff_push(req, events, *, after=None):
-    """Timeline entries, then the header, tasks and a poke for each user's own buttons."""
+def staff_push(req, events, *, after=None, viewers=None):
+    """Timeline entries, the header and tasks, then each viewer's own controls: rendered here
+    for `viewers`, otherwise (a catch-up, shared by whoever resumes from the same seq) a poke
+    with which each page fetches its own."""
     tasks = selectors.attach_sla_badges(req, selectors.tasks_of(req))
     context = {"req": req, "tasks": tasks, "oob": True}
     files = {"attachments": attachments_by_message(req)}  # one query for the whole push
     parts = [_append_entries("partials/timeline.html#staff_entry", req, events, files)]
     parts.append(render_to_string("console/request.html#header", context))
     parts.append(render_to_string("console/request.html#tasks", context))
-    parts.append(render_to_string("console/request.html#actions", context | {"poke": True}))
     parts.append(_seq_marker(events[-1].seq))  # the newest entry this push shows
+    poke = render_to_string("console/request.html#actions", context | {"poke": True})
+    if viewers is None:
+        parts.append(poke)
     return Push(
         html="".join(parts),
         seq=events[-1].seq,
         after=events[0].seq - 1 if after is None else after,
+        own=None if viewers is None else own_controls(req, viewers, poke),
     )
+
+
+def own_controls(req, viewers, poke):
+    """{user id: buttons, composer and hand-off panel} as the own-controls GET answers them,
+    rendered once per permission set instead of fetched once per socket; a viewer who may no
+    longer see the request gets nothing (its socket is being closed)."""
+    variants = {}
+    own = {None: poke}
+    for user in viewers:
+        if not permissions.can_view_request(user, req):
+            own[user.pk] = ""
+            continue
+        key = (
+            permissions.can_work_request(user, req),
+            permissions.can_lead_request(user, req),
+            req.assignee_id == user.pk,
+        )
+        if key not in variants:
+            context = request_context(user, req) | {
+                "user": SimpleNamespace(pk=USER_MARK),
+                "csrf_token": CSRF_MARK,
+            }
+            variants[key] = render_to_string("console/request.html#own_controls", context)
+        own[user.pk] = variants[key]
+    return MappingProxyType(own)
 
 
 def public_push(req, events, *, after=None):

@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 RELAY_INTERVAL = 1.0
 REDIS_RETRY = 1.0
 SUBSCRIBE_WAIT = 5.0
+# Presence changes on a request within this window go out as one push: a thousand pages
+# opening at once would otherwise each send the viewer list to all the others.
+PRESENCE_WINDOW = 0.25
 
 
 class Hub:
@@ -33,6 +36,7 @@ class Hub:
         self.by_user = defaultdict(set)
         self.tasks = []
         self.subscribed = None
+        self.presence_due = set()  # requests whose viewer list goes out at the window's end
         self.live = True  # False while Redis is out of reach: pages show "reconnecting".
 
     # -- life cycle ---------------------------------------------------------------
@@ -51,6 +55,7 @@ class Hub:
         self.loop = loop
         self.subscribed = asyncio.Event()
         self.queue = asyncio.Queue()
+        self.presence_due = set()  # timers of another loop never fire here
         self.tasks = [
             loop.create_task(self._deliver_forever()),
             loop.create_task(self._relay_forever()),
@@ -91,6 +96,12 @@ class Hub:
     def watched(self, topics):
         return [t for t in topics if t in self.topics]
 
+    def viewers(self, request_id):
+        """The users with the request open here, one each: their controls are rendered with
+        the push."""
+        sockets = self.topics.get(f"request:{request_id}", ())
+        return list({s.user_id: s.scope["user"] for s in sockets if s.user_id}.values())
+
     # -- delivery -------------------------------------------------------------------
     async def _deliver_forever(self):
         """One delivery task per process keeps every topic in publish order."""
@@ -118,16 +129,29 @@ class Hub:
                         await socket.close(code=4403)
             return
         if "presence" in message:
-            topic = f"request:{message['presence']}"
+            request_id = message["presence"]
+            if request_id not in self.presence_due:
+                self.presence_due.add(request_id)
+                self.loop.call_later(
+                    PRESENCE_WINDOW, self.queue.put_nowait, {"presence_due": request_id}
+                )
+            return
+        if "presence_due" in message:
+            request_id = message["presence_due"]
+            self.presence_due.discard(request_id)
+            topic = f"request:{request_id}"
             if topic in self.topics:
-                push = await database_sync_to_async(fragments.presence)(message["presence"])
+                push = await database_sync_to_async(fragments.presence)(request_id)
                 await self.send(topic, push)
             return
         candidates = fragments.topics_for(message)
         if not self.watched(candidates):
             return
         pushes = await database_sync_to_async(fragments.render_batch)(
-            message["request_id"], message["event_ids"], self.watched(candidates)
+            message["request_id"],
+            message["event_ids"],
+            self.watched(candidates),
+            self.viewers(message["request_id"]),
         )
         for topic, push in pushes:
             await self.send(topic, push)

@@ -28,8 +28,8 @@ from bench.fanout.designs import NUCLEUS_APP
 from bench.fanout.servers import Server, free_port, nucleus_env
 from tests.realtime_support import CEILING, Socket
 
-# What `manage.py serve` runs: switch both together ("daphne" or "uvicorn").
-PROTOCOL_SERVER = "daphne"
+# What `manage.py serve` runs (helpdesk.server).
+PROTOCOL_SERVER = "uvicorn"
 REDIS_SERVER = "/usr/bin/redis-server"
 START_TIMEOUT = 30.0
 

@@ -1,5 +1,6 @@
 """`make run` on a fresh machine: a new database migrates, the demo data loads twice without
-duplicates, and the server (daphne plus its job worker) answers with pages and static files."""
+duplicates, and the server (uvicorn plus its job worker) answers with pages and static files.
+Several server processes are refused without Redis, which carries their live updates."""
 
 import os
 import socket
@@ -8,6 +9,9 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,3 +80,9 @@ COUNTS = (
     "import User; print(Request.objects.count(), Event.objects.count(), "
     "Customer.objects.count(), User.objects.count())"
 )
+
+
+def test_several_server_processes_need_redis(settings):
+    settings.REDIS_URL = ""
+    with pytest.raises(CommandError, match="needs REDIS_URL"):
+        call_command("serve", "--workers", "2", "--no-worker")

@@ -1,14 +1,25 @@
-"""A client that sends oversized or flooding frames loses its own socket, nobody else's."""
+"""A client that sends oversized or flooding frames, or stops reading, loses its own socket,
+nobody else's."""
 
+import asyncio
 import json
+import logging
 from types import SimpleNamespace
 
 import pytest
+from channels.testing import WebsocketCommunicator
 
+from helpdesk.asgi import application
 from realtime import consumers
+from realtime.hub import hub
 from tests.realtime_support import (  # noqa: F401 (an autouse fixture)
+    CEILING,
+    ORIGIN,
+    Socket,
     close_worker_connections,
     connect,
+    cookie_header,
+    last_seq,
     sync,
 )
 from workflows import actions
@@ -72,3 +83,66 @@ async def test_frames_that_are_not_json_or_not_expected_are_ignored(request_in, 
     for junk in ("not json", "[1, 2]", '"typing"', '{"type": "subscribe", "topic": "dept:2"}'):
         await staff.send(junk)
     await still_live(req, agent, [staff])
+
+
+class StalledClient:
+    """The server's side of a client that stops reading: as uvicorn's does once the socket's
+    write buffer is full, `send` waits until the client reads again."""
+
+    def __init__(self):
+        self.reading = asyncio.Event()
+        self.reading.set()
+
+    async def app(self, scope, receive, send):
+        async def send_when_read(message):
+            await self.reading.wait()
+            await send(message)
+
+        return await application(scope, receive, send_when_read)
+
+    async def connect(self, path, user):
+        headers = [(b"origin", ORIGIN), await cookie_header(user)]
+        communicator = WebsocketCommunicator(self.app, path, headers=headers)
+        accepted, _ = await communicator.connect(timeout=CEILING)
+        assert accepted
+        return Socket(communicator)
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_told_to_resync(
+    request_in, agent, lead, caplog
+):
+    req = await sync(request_in)("open")
+    path = f"/ws/request/{req.pk}/"
+    stalled = StalledClient()
+    slow = await stalled.connect(path, lead)
+    others = [await connect(path, agent), await connect(f"/ws/status/{req.public_token}/")]
+    await slow.settle()  # presence of the others: read while it still reads
+    seen_by_slow = last_seq("".join(slow.frames)) or req.last_event_seq
+    stalled.reading.clear()
+
+    with caplog.at_level(logging.WARNING, logger="realtime.consumers"):
+        await sync(actions.reply)(req.pk, agent, "First while it sleeps")
+        await sync(actions.reply)(req.pk, agent, "Second while it sleeps")
+        for socket in others:
+            await socket.until(lambda frame: "Second while it sleeps" in frame)
+            assert "First while it sleeps" in "".join(socket.frames)
+
+    topic = f"request:{req.pk}"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"dropping a socket that stopped reading on {topic}"
+    ]
+    assert len(hub.topics[topic]) == 1  # only the agent's socket is still written to
+
+    stalled.reading.set()  # it reads again: it is told to resync
+    assert await slow.until_closed() == consumers.RESYNC
+    assert "while it sleeps" not in "".join(slow.frames)
+    # ... and, reconnecting from what it shows, gets everything it missed, in order.
+    await req.arefresh_from_db()
+    again = await connect(path, lead, after=seen_by_slow)
+    await again.until_seq(req.last_event_seq)
+    missed = await sync(list)(
+        req.events.filter(seq__gt=seen_by_slow).order_by("seq").values_list("seq", flat=True)
+    )
+    assert again.seen() == missed and missed
+    for socket in [*others, again]:
+        await socket.close()

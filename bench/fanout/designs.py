@@ -2,13 +2,13 @@
 
 - bare: `websockets.broadcast` of a 1 KB message, the limit on this machine;
 - group_send: one AsyncWebsocketConsumer per socket in one group (baseline_asgi), on the
-  in-memory layer or RedisChannelLayer;
-- Nucleus: helpdesk.asgi on the bench database (daphne as served, or uvicorn), N status or
-  staff sockets on one request, an agent replying through workflows.actions in this
-  process; Redis pub/sub carries one message per server process.
+  in-memory layer or RedisChannelLayer, under the same server as Nucleus;
+- Nucleus: helpdesk.asgi on the bench database under the server it ships with (uvicorn, as
+  `manage.py serve` runs it), N status or staff sockets on one request, an agent replying
+  through workflows.actions in this process; Redis pub/sub carries one message per server
+  process.
 """
 
-import importlib.util
 import time
 from contextlib import ExitStack, contextmanager
 
@@ -18,6 +18,7 @@ from bench.fanout.servers import Server, bare_env, baseline_env, nucleus_env
 
 BASELINE_APP = "bench.fanout.baseline_asgi:application"
 NUCLEUS_APP = "helpdesk.asgi:application"
+SHIPPED = "uvicorn"
 
 
 def measure_bare(n, plan):
@@ -27,13 +28,13 @@ def measure_bare(n, plan):
 
 def measure_group_send(n, plan, redis_url=None):
     env = baseline_env(redis_url)
-    server = Server("daphne", env, app=BASELINE_APP)
+    server = Server(SHIPPED, env, app=BASELINE_APP)
     with server, _closing(ControlPublisher(server)) as publish:
         return fan_out([server], "/ws/bench/", publish, n, plan)
 
 
 def measure_nucleus(
-    n, plan, stage, redis_url, *, processes=1, audience="status", server="daphne", watch=None
+    n, plan, stage, redis_url, *, processes=1, audience="status", server=SHIPPED, watch=None
 ):
     request, base = stage.stream()
     env = nucleus_env(redis_url)
@@ -95,12 +96,3 @@ def _closing(publisher):
         yield publisher
     finally:
         publisher.close()
-
-
-def nucleus_servers():
-    """Nucleus as served (daphne), and under uvicorn when it is installed: what the server's
-    write path costs, measured rather than guessed."""
-    servers = [("Nucleus, status sockets", "daphne")]
-    if importlib.util.find_spec("uvicorn"):
-        servers.append(("Nucleus, status sockets, under uvicorn", "uvicorn"))
-    return servers

@@ -20,31 +20,27 @@ RATE = 250  # samples per second
 LAYERS = (
     ("render_batch", "render the push once: queries + templates (sync thread)"),
     ("publish_stragglers", "outbox relay poll (sync thread)"),
-    ("Reactor.addWriter", "Twisted on asyncio: add a writer per message per socket"),
-    ("Reactor.removeWriter", "Twisted on asyncio: remove it once written"),
-    ("writeSomeData", "the send syscall (Twisted writes on the next loop pass)"),
-    ("doRead", "socket reads"),
-    ("WebSocketProtocol.sendMessage", "autobahn: framing, transport buffering"),
-    ("Server.handle_reply", "daphne: ASGI send to the protocol"),
-    ("InstanceSessionWrapper.send", "Channels: session middleware send wrapper"),
+    ("_SelectorSocketTransport.write", "the send syscall (asyncio transport write)"),
+    ("_read_ready", "socket reads"),
+    ("Protocol.send_text", "websockets (sans-I/O): framing"),
+    ("Protocol.data_to_send", "websockets (sans-I/O): framing"),
+    ("WebSocketsSansIOProtocol.send", "uvicorn: ASGI send to the protocol"),
     ("AsyncConsumer.send", "Channels: consumer send"),
     ("Hub.send", "hub: fan-out loop, per-socket checks"),
     ("_listen_forever", "Redis pub/sub receive"),
     ("ThreadPoolExecutor", "other sync-thread work (connects, catch-up)"),
 )
 OTHER = "event loop, other"
-# What a push costs per socket below the hub: Channels, daphne, autobahn, Twisted, the kernel.
+# What a push costs per socket below the hub: Channels, uvicorn, websockets, the kernel.
 WRITE_PATH = {
     layer
     for marker, layer in LAYERS
     if marker
     in (
-        "Reactor.addWriter",
-        "Reactor.removeWriter",
-        "writeSomeData",
-        "WebSocketProtocol.sendMessage",
-        "Server.handle_reply",
-        "InstanceSessionWrapper.send",
+        "_SelectorSocketTransport.write",
+        "Protocol.send_text",
+        "Protocol.data_to_send",
+        "WebSocketsSansIOProtocol.send",
         "AsyncConsumer.send",
     )
 }

@@ -1,4 +1,4 @@
-"""`python -m bench.fanout.serve bare|daphne|uvicorn PORT [APP]`: one benchmark server process.
+"""`python -m bench.fanout.serve bare|uvicorn PORT [APP]`: one benchmark server process.
 
 Started by the harness as a child so its CPU time and RSS can be read from /proc on their
 own. It raises its open-file limit to the hard limit first (10,000 sockets need far more than
@@ -56,35 +56,18 @@ async def bare(port):
         await server.serve_forever()
 
 
-def daphne(port, app):
-    """Daphne as deployed, except a listen backlog of 1,024 (Twisted's default is 50, which
-    turns a reconnect storm into SYN retries a second apart)."""
-    from daphne.cli import CommandLineInterface
-
-    endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=1024"
-    CommandLineInterface().run(["-e", endpoint, "-v", "0", app])
-
-
 def uvicorn_server(port, app):
-    """The same ASGI app under uvicorn, whose websockets (websockets' sans-I/O protocol on
-    asyncio transports) write to the socket at once instead of through Twisted."""
+    """uvicorn as `manage.py serve` runs it (helpdesk.server), one process, quiet."""
     import uvicorn
 
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=port,
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
-        log_level="warning",
-        lifespan="off",
-        backlog=1024,
-    )
+    from helpdesk.server import OPTIONS
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", backlog=1024, **OPTIONS)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("kind", choices=("bare", "daphne", "uvicorn"))
+    parser.add_argument("kind", choices=("bare", "uvicorn"))
     parser.add_argument("port", type=int)
     parser.add_argument("app", nargs="?", default="helpdesk.asgi:application")
     parser.add_argument("--lifetime", type=float, default=LIFETIME)
@@ -93,10 +76,8 @@ def main():
     exit_when_orphaned(args.lifetime)
     if args.kind == "bare":
         asyncio.run(bare(args.port))
-    elif args.kind == "uvicorn":
-        uvicorn_server(args.port, args.app)
     else:
-        daphne(args.port, args.app)
+        uvicorn_server(args.port, args.app)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Each server (bench.fanout.serve) is its own process so its CPU time and RSS are its own:
 CPU from utime + stime in /proc/<pid>/stat (every thread of the process), RSS from VmRSS.
-Ports come from 8031-8049 unless the caller gives its own range.
+Ports come from 8031-8049, or from the range BENCH_PORTS names ("9100-9199"), so runs that
+share a machine can be kept apart, unless the caller gives its own range.
 """
 
 import os
@@ -17,7 +18,13 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
-PORTS = range(8031, 8050)
+
+def _ports(spec):
+    first, _, last = spec.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
+PORTS = _ports(os.environ.get("BENCH_PORTS", "8031-8049"))
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT = 60.0
@@ -49,8 +56,8 @@ def free_port(taken=(), ports=PORTS):
 
 
 class Server:
-    """`kind` is "bare", "daphne" or "uvicorn"; `app` the ASGI application path for the
-    latter two; `ports` the range to listen in."""
+    """`kind` is "bare" or "uvicorn"; `app` the ASGI application path for the latter;
+    `ports` the range to listen in."""
 
     def __init__(self, kind, env, *, app=None, taken=(), ports=PORTS):
         self.kind = kind
@@ -164,7 +171,7 @@ class Server:
 
 
 def nucleus_env(redis_url):
-    """The environment a Nucleus daphne needs to share this process's database (the bench
+    """The environment a Nucleus server needs to share this process's database (the bench
     database, or pytest's test database) and, when given, its Redis."""
     from django.conf import settings
     from django.db import connection

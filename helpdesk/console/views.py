@@ -1,4 +1,3 @@
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -8,13 +7,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from helpdesk import selectors
 from helpdesk.console import queues
-from helpdesk.console.forms import REQUEST_ACTIONS, SIMPLE_ACTIONS
+from helpdesk.console.context import request_context
+from helpdesk.console.forms import REQUEST_ACTIONS
 from helpdesk.mail.selectors import attachments_by_message
-from helpdesk.models import Department, Priority
 from helpdesk.pagination import before_seq
 from workflows import permissions
-from workflows.log import available_actions
-from workflows.states import ACTIVE_TASK_STATES
 
 # Actions whose form answers with a fresh copy of itself (the partial to render).
 FRESH_FORMS = {"reply": "composer", "note": "composer", "hand_off": "handoff"}
@@ -26,30 +23,6 @@ def visible_request_or_404(user, pk):
         return selectors.request_with_context(pk, permissions.visible_requests(user))
     except permissions.Request.DoesNotExist:
         raise Http404("No such request.") from None
-
-
-def request_context(user, req):
-    tasks = selectors.attach_sla_badges(req, selectors.tasks_of(req))
-    can_work = permissions.can_work_request(user, req)
-    staff = (
-        get_user_model()
-        .objects.filter(
-            memberships__department=req.department, memberships__role__in=permissions.CONSOLE_ROLES
-        )
-        .order_by("first_name", "username")
-    )
-    return {
-        "req": req,
-        "tasks": tasks,
-        "open_tasks": [t for t in tasks if t.status in ACTIVE_TASK_STATES],
-        "can_work": can_work,
-        "can_lead": permissions.can_lead_request(user, req),
-        "allowed": available_actions(req) if can_work else [],
-        "simple_actions": SIMPLE_ACTIONS,
-        "assignable": staff,
-        "priorities": Priority.choices,
-        "departments": Department.objects.all(),
-    }
 
 
 @login_required
