@@ -15,6 +15,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from helpdesk.models import ContextFact, Goal, Priority
+from helpdesk.selectors import PAGE_ENTRIES
 from tests.e2e.live import BrowserTestCase, wait_until_live
 from workflows import actions
 
@@ -248,6 +249,23 @@ class ThreeFacesTest(BrowserTestCase):
         expect(banner).to_contain_text("Live updates stopped")
         expect(banner).not_to_contain_text("Reconnecting")
         self.shoot(customer, "e2e-customer-stopped")
+        assert self.page_errors == []
+
+    def test_a_long_history_shows_the_newest_and_earlier_entries_on_demand(self):
+        for n in range(PAGE_ENTRIES + 5):
+            actions.add_internal_note(self.request.pk, self.agent, f"Checked shelf {n}")
+        agent = self.staff_page(self.agent, f"/console/r/{self.request.pk}/")
+        entries = agent.locator("#timeline .entry")
+        expect(entries).to_have_count(PAGE_ENTRIES)
+        expect(agent.locator("#timeline")).not_to_contain_text("cracked glass")
+
+        agent.get_by_role("button", name="Show earlier entries").click()
+        # The opening and the assignment, in order above the rest; the button is gone.
+        expect(entries.first).to_contain_text("cracked glass")
+        self.request.refresh_from_db()
+        expect(entries).to_have_count(self.request.last_event_seq)
+        expect(agent.get_by_role("button", name="Show earlier entries")).to_have_count(0)
+        self.assert_not_reloaded(agent)
         assert self.page_errors == []
 
     # -- helpers ------------------------------------------------------------------------
