@@ -180,3 +180,14 @@ def fast_passwords(settings):
     """Cheap hashing for modules that create many users. Not autouse: a live server in a child
     process keeps the real hashers and could not check these."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def receiver(settings):
+    """A local HTTP server that records webhook deliveries (loopback allowed for it only)."""
+    from helpdesk.webhooks.testing import start_receiver
+
+    settings.NUCLEUS_WEBHOOKS_TEST_ALLOW_LOOPBACK = True
+    server = start_receiver()
+    yield server
+    server.close()

@@ -21,7 +21,6 @@ from helpdesk.mail.outbound import email_event
 from helpdesk.models import Event
 from helpdesk.webhooks.models import Delivery, WebhookEndpoint
 from helpdesk.webhooks.tasks import deliver_webhooks
-from helpdesk.webhooks.testing import start_receiver
 from workflows.models import Notification
 from workflows.states import RequestStatus
 
@@ -127,14 +126,6 @@ def test_an_api_retry_without_an_idempotency_key_gets_a_409_naming_the_state(req
 
 
 # What one change sets off ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.NUCLEUS_WEBHOOKS_TEST_ALLOW_LOOPBACK = True
-    server = start_receiver()
-    yield server
-    server.close()
 
 
 def listening(receiver):

@@ -18,20 +18,11 @@ from helpdesk.webhooks import delivery as sending
 from helpdesk.webhooks.dispatch import enqueue_for
 from helpdesk.webhooks.models import Delivery, WebhookEndpoint
 from helpdesk.webhooks.tasks import deliver_webhooks, retry_delivery
-from helpdesk.webhooks.testing import start_receiver
 from workflows import actions
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 
 MARKER = "ZQX-INTERNAL-4410"
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.NUCLEUS_WEBHOOKS_TEST_ALLOW_LOOPBACK = True
-    server = start_receiver()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -15,19 +15,10 @@ from standardwebhooks import Webhook
 from helpdesk.webhooks import encryption
 from helpdesk.webhooks.models import SECRET_PREFIX, Delivery, WebhookEndpoint
 from helpdesk.webhooks.tasks import deliver_webhooks
-from helpdesk.webhooks.testing import start_receiver
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 OLD_KEY, NEW_KEY = "old-secret-key-" + "x" * 40, "new-secret-key-" + "y" * 40
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.NUCLEUS_WEBHOOKS_TEST_ALLOW_LOOPBACK = True
-    server = start_receiver()
-    yield server
-    server.close()
 
 
 def stored_row(endpoint):

@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 
 from helpdesk.webhooks import delivery, ssrf
 from helpdesk.webhooks.models import Delivery, WebhookEndpoint
-from helpdesk.webhooks.testing import start_receiver
 
 PUBLIC_V4 = "93.184.216.34"  # a global address; no test connects to it
 PUBLIC_V6 = "2606:4700:4700::1111"
@@ -227,14 +226,6 @@ def test_https_verifies_the_name_on_the_pinned_address():
     assert isinstance(connection, ssrf.PinnedHTTPSConnection)
     assert (connection.host, connection.server_hostname) == (PUBLIC_V4, "public.example")
     assert connection._context.check_hostname and connection._context.verify_mode == 2
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.NUCLEUS_WEBHOOKS_TEST_ALLOW_LOOPBACK = True
-    server = start_receiver()
-    yield server
-    server.close()
 
 
 def test_pinned_sends_carry_the_name_in_the_host_header(receiver, monkeypatch):
