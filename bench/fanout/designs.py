@@ -18,6 +18,7 @@ from bench.fanout.servers import Server, bare_env, baseline_env, nucleus_env
 
 BASELINE_APP = "bench.fanout.baseline_asgi:application"
 NUCLEUS_APP = "helpdesk.asgi:application"
+NUCLEUS_SERVER = "daphne"  # how Nucleus is served everywhere in the harness (fan-out, soak)
 
 
 def measure_bare(n, plan):
@@ -33,7 +34,7 @@ def measure_group_send(n, plan, redis_url=None):
 
 
 def measure_nucleus(
-    n, plan, stage, redis_url, *, processes=1, audience="status", server="daphne", watch=None
+    n, plan, stage, redis_url, *, processes=1, audience="status", server=NUCLEUS_SERVER, watch=None
 ):
     request, base = stage.stream()
     env = nucleus_env(redis_url)
@@ -41,7 +42,7 @@ def measure_nucleus(
         path, headers = f"/ws/status/{request.public_token}/", None
     else:
         path, headers = f"/ws/request/{request.pk}/", {"Cookie": stage.staff_cookie()}
-    with _servers(server, env, processes) as servers:
+    with start_servers(server, env, processes) as servers:
         publish = ReplyPublisher(stage, request)
         return fan_out(
             servers,
@@ -52,12 +53,12 @@ def measure_nucleus(
             base=base,
             resume=True,
             headers=headers,
-            ready=lambda: _subscribed(redis_url, len(servers)),
+            ready=lambda: wait_subscribed(redis_url, len(servers)),
             watch=watch,
         )
 
 
-def _subscribed(redis_url, processes, timeout=30):
+def wait_subscribed(redis_url, processes, timeout=30):
     """Wait until every server's hub listens on the pub/sub channel. It subscribes after its
     first socket has connected, and an event published before that is lost for its sockets
     until the next one (the storm shows what that means; here it would only stall a run)."""
@@ -80,7 +81,7 @@ def _subscribed(redis_url, processes, timeout=30):
 
 
 @contextmanager
-def _servers(kind, env, count):
+def start_servers(kind, env, count):
     with ExitStack() as stack:
         servers = []
         for _ in range(count):
@@ -100,7 +101,7 @@ def _closing(publisher):
 def nucleus_servers():
     """Nucleus as served (daphne), and under uvicorn when it is installed: what the server's
     write path costs, measured rather than guessed."""
-    servers = [("Nucleus, status sockets", "daphne")]
-    if importlib.util.find_spec("uvicorn"):
+    servers = [("Nucleus, status sockets", NUCLEUS_SERVER)]
+    if NUCLEUS_SERVER != "uvicorn" and importlib.util.find_spec("uvicorn"):
         servers.append(("Nucleus, status sockets, under uvicorn", "uvicorn"))
     return servers

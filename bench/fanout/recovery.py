@@ -6,7 +6,7 @@ import time
 
 from bench import report
 from bench.fanout.clients import ClientPool
-from bench.fanout.designs import NUCLEUS_APP
+from bench.fanout.designs import NUCLEUS_APP, NUCLEUS_SERVER
 from bench.fanout.figures import KB
 from bench.fanout.measure import WAIT
 from bench.fanout.publishers import ReplyPublisher
@@ -18,7 +18,7 @@ def idle_memory(scale, stage):
     request, base = stage.stream()
     figures = []
     bare = _idle_rss(Server("bare", bare_env()), "/", scale.idle, base=0)
-    nucleus_server = Server("daphne", nucleus_env(_redis_url()), app=NUCLEUS_APP)
+    nucleus_server = Server(NUCLEUS_SERVER, nucleus_env(_redis_url()), app=NUCLEUS_APP)
     nucleus = _idle_rss(
         nucleus_server, f"/ws/status/{request.public_token}/", scale.idle, base=base, resume=True
     )
@@ -76,7 +76,7 @@ def storm(scale, stage, redis_url):
     while replies keep coming; how long until every one has caught up, without gaps."""
     n = scale.storm
     request, base = stage.stream()
-    server = Server("daphne", nucleus_env(redis_url), app=NUCLEUS_APP)
+    server = Server(NUCLEUS_SERVER, nucleus_env(redis_url), app=NUCLEUS_APP)
     name = f"Reconnect storm · {n:,} clients, daphne restarted, events continuing"
     with server, ClientPool(4) as pool:
         urls = [server.url(f"/ws/status/{request.public_token}/")] * n

@@ -2,7 +2,8 @@
 
 Each server (bench.fanout.serve) is its own process so its CPU time and RSS are its own:
 CPU from utime + stime in /proc/<pid>/stat (every thread of the process), RSS from VmRSS.
-Ports come from 8031-8049 only.
+Ports come from 8031-8049 only, or from the range BENCH_PORTS names (e.g. `9700-9799`), so
+runs on a shared machine can keep to a range of their own.
 """
 
 import os
@@ -17,7 +18,13 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
-PORTS = range(8031, 8050)
+
+def port_range(text):
+    first, last = (int(port) for port in text.split("-"))
+    return range(first, last + 1)
+
+
+PORTS = port_range(os.environ.get("BENCH_PORTS", "8031-8049"))
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT = 60.0
