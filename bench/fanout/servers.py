@@ -2,7 +2,7 @@
 
 Each server (bench.fanout.serve) is its own process so its CPU time and RSS are its own:
 CPU from utime + stime in /proc/<pid>/stat (every thread of the process), RSS from VmRSS.
-Ports come from 8031-8049 only, or from the range BENCH_PORTS names (e.g. `9700-9799`), so
+Ports come from 8031-8049, or from the range BENCH_PORTS names (e.g. `9700-9799`), so
 runs on a shared machine can keep to a range of their own.
 """
 
