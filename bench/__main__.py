@@ -22,6 +22,7 @@ PARTS = (
     ("actions", "Workflow actions", "bench.actions"),
     ("fanout", "Live fan-out", "bench.fanout"),
     ("sla", "SLA sweep", "bench.sla_sweep"),
+    ("soak", "Soak", "bench.soak"),
 )
 PART_KEYS = [key for key, _, _ in PARTS]
 

@@ -25,7 +25,7 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
 from bench.fanout.designs import NUCLEUS_APP
-from bench.fanout.servers import Server, free_port, nucleus_env
+from bench.fanout.servers import Server, free_port, nucleus_env, port_range
 from tests.realtime_support import CEILING, Socket
 
 # What `manage.py serve` runs (helpdesk.server).
@@ -34,12 +34,7 @@ REDIS_SERVER = "/usr/bin/redis-server"
 START_TIMEOUT = 30.0
 
 
-def _port_range(spec):
-    low, high = (int(part) for part in spec.split("-"))
-    return range(low, high + 1)
-
-
-TEST_PORTS = _port_range(os.environ.get("NUCLEUS_TEST_PORTS", "9400-9599"))
+TEST_PORTS = port_range(os.environ.get("NUCLEUS_TEST_PORTS", "9400-9599"))
 
 
 def asgi_server(redis_url):

@@ -1,7 +1,8 @@
 """Websocket clients in their own processes, the way browsers would hold them.
 
 `ClientPool(processes)` spawns a few worker processes (each an asyncio loop with many
-`websockets` connections) and talks to them over pipes. Every connection is a `Tab`: a page
+`websockets` connections) and talks to them over pipes; `worker=` names a subclass of
+`Worker` that reads messages its own way (bench.soak). Every connection is a `Tab`: a page
 that keeps what it has seen across reconnects, reads the seq marker and the `event-N` entries
 of each message (bench.fanout.payload), and counts gaps, duplicates and messages out of order.
 
@@ -244,20 +245,20 @@ def _settle(future, value):
         future.set_result(value)
 
 
-def worker_main(conn):
-    asyncio.run(Worker(conn).main())
+def worker_main(conn, worker=Worker):
+    asyncio.run(worker(conn).main())
 
 
 class ClientPool:
     """The harness's side: open tabs across the workers, wait for acks, gather counts."""
 
-    def __init__(self, processes):
+    def __init__(self, processes, worker=Worker):
         context = multiprocessing.get_context("spawn")
         self.conns = []
         self.procs = []
         for _ in range(processes):
             ours, theirs = context.Pipe()
-            proc = context.Process(target=worker_main, args=(theirs,), daemon=True)
+            proc = context.Process(target=worker_main, args=(theirs, worker), daemon=True)
             proc.start()
             theirs.close()
             self.conns.append(ours)

@@ -42,7 +42,7 @@ def measure_nucleus(
         path, headers = f"/ws/status/{request.public_token}/", None
     else:
         path, headers = f"/ws/request/{request.pk}/", {"Cookie": stage.staff_cookie()}
-    with _servers(server, env, processes) as servers:
+    with start_servers(server, env, processes) as servers:
         publish = ReplyPublisher(stage, request)
         return fan_out(
             servers,
@@ -53,12 +53,12 @@ def measure_nucleus(
             base=base,
             resume=True,
             headers=headers,
-            ready=lambda: _subscribed(redis_url, len(servers)),
+            ready=lambda: wait_subscribed(redis_url, len(servers)),
             watch=watch,
         )
 
 
-def _subscribed(redis_url, processes, timeout=30):
+def wait_subscribed(redis_url, processes, timeout=30):
     """Wait until every server's hub listens on the pub/sub channel. It subscribes after its
     first socket has connected, and an event published before that is lost for its sockets
     until the next one (the storm shows what that means; here it would only stall a run)."""
@@ -81,7 +81,7 @@ def _subscribed(redis_url, processes, timeout=30):
 
 
 @contextmanager
-def _servers(kind, env, count):
+def start_servers(kind, env, count):
     with ExitStack() as stack:
         servers = []
         for _ in range(count):

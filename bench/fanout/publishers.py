@@ -80,12 +80,13 @@ class Stage:
         request.refresh_from_db()
         return request, request.last_event_seq
 
-    def staff_cookie(self):
+    def staff_cookie(self, user=None):
+        """A session cookie for `user` (the agent by default), as their browser would send."""
         from django.conf import settings
         from django.test import Client
 
         client = Client()
-        client.force_login(self.agent)
+        client.force_login(user or self.agent)
         return (
             f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
         )

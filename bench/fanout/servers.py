@@ -19,12 +19,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 
-def _ports(spec):
+def port_range(spec):
     first, _, last = spec.partition("-")
     return range(int(first), int(last or first) + 1)
 
 
-PORTS = _ports(os.environ.get("BENCH_PORTS", "8031-8049"))
+PORTS = port_range(os.environ.get("BENCH_PORTS", "8031-8049"))
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT = 60.0
