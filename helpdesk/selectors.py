@@ -1,7 +1,7 @@
 """Read-side queries for the pages and the live fragments: a constant number of SQL queries
 however long the history, so a live update and a fresh page load cost the same to render."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from helpdesk.models import ContextFact, DepartmentTask, Event, Goal, Message, Request
 from workflows import permissions
@@ -78,6 +78,30 @@ def tasks_of(request):
     )
 
 
+FINISHED_TASKS_SHOWN = 10
+
+
+def tasks_on_page(request):
+    """The tasks panel: every open task and the latest finished ones, in one query. A long
+    history can hold hundreds of finished tasks; each stays in the conversation, and
+    `request.earlier_tasks` says the panel left some out."""
+    finished = (
+        request.tasks.exclude(status__in=ACTIVE_TASK_STATES)
+        .order_by("-created_at", "-pk")
+        .values("pk")[: FINISHED_TASKS_SHOWN + 1]
+    )
+    tasks = list(
+        request.tasks.filter(Q(status__in=ACTIVE_TASK_STATES) | Q(pk__in=finished))
+        .select_related("department", "assignee", "created_by")
+        .order_by("created_at", "pk")
+    )
+    finished_shown = [t for t in tasks if t.status not in ACTIVE_TASK_STATES]
+    request.earlier_tasks = len(finished_shown) > FINISHED_TASKS_SHOWN
+    if request.earlier_tasks:
+        tasks.remove(finished_shown[0])
+    return tasks
+
+
 def attach_sla_badges(req, tasks):
     """The request's and its tasks' SLA badges: set here for the page and its live pushes alike,
     two queries whatever the number of tasks."""
@@ -110,18 +134,13 @@ def customer_context(request, viewer):
         )
     open_requests = list(others.filter(status__in=ACTIVE_REQUEST_STATES)[:RECENT_LIMIT])
     past_requests = list(others.exclude(status__in=ACTIVE_REQUEST_STATES)[:RECENT_LIMIT])
-    listed = [r.pk for r in open_requests + past_requests]
     return {
         "customer": customer,
         "organisation": org,
         "goals": list(goals.order_by("status", "-created_at")[:RECENT_LIMIT]),
         "open_requests": open_requests,
         "past_requests": past_requests,
-        "openable": set(
-            permissions.visible_requests(viewer).filter(pk__in=listed).values_list("pk", flat=True)
-        )
-        if listed
-        else set(),
+        "openable": permissions.openable(viewer, open_requests + past_requests),
         "facts": list(facts.order_by("-observed_at")[:RECENT_LIMIT]),
         "tasks_elsewhere": list(
             DepartmentTask.objects.filter(request__customer=customer, status__in=ACTIVE_TASK_STATES)

@@ -81,7 +81,7 @@ def staff_push(req, events, *, after=None, viewers=None):
     """Timeline entries, the header and tasks, then each viewer's own controls: rendered here
     for `viewers`, otherwise (a catch-up, shared by whoever resumes from the same seq) a poke
     with which each page fetches its own."""
-    tasks = selectors.attach_sla_badges(req, selectors.tasks_of(req))
+    tasks = selectors.attach_sla_badges(req, selectors.tasks_on_page(req))
     context = {"req": req, "tasks": tasks, "oob": True}
     files = {"attachments": attachments_by_message(req)}  # one query for the whole push
     parts = [_append_entries("partials/timeline.html#staff_entry", req, events, files)]

@@ -53,6 +53,24 @@ def visible_requests(user):
     )
 
 
+def openable(user, requests):
+    """The pks of `requests` (loaded already) that `user` may open: their department's own
+    need no query, the rest one lookup of tasks by request id (visible_requests() would
+    read every task of the user's departments)."""
+    if is_admin(user):
+        return {r.pk for r in requests}
+    depts = department_ids(user)
+    own = {r.pk for r in requests if r.department_id in depts}
+    others = [r.pk for r in requests if r.pk not in own]
+    if others:
+        own |= set(
+            DepartmentTask.objects.filter(
+                request_id__in=others, department_id__in=depts
+            ).values_list("request_id", flat=True)
+        )
+    return own
+
+
 def can_view_request(user, request):
     if is_admin(user):
         return True

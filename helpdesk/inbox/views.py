@@ -60,7 +60,7 @@ def task_page(request, pk):
     context = panel_context(task) | {
         "section": "inbox",
         "req": req,
-        "tasks": selectors.tasks_of(req),
+        "tasks": selectors.tasks_on_page(req),
         "events": events,
         "earlier": earlier,
         "ctx": selectors.customer_context(req, request.user),

@@ -1,4 +1,5 @@
-"""Pages show the newest entries of a long history; "show earlier" fetches the run before."""
+"""Long histories: pages show the newest entries and the latest finished tasks; "show
+earlier" fetches the run before. The customer panel links only what the reader may open."""
 
 import re
 
@@ -95,3 +96,47 @@ def test_history_of_a_request_out_of_reach_is_not_found(make_staff, long_request
     assert outsider.get(f"/console/r/{long_request.pk}/history/?before=9").status_code == 404
     assert Client().get(f"/status/{'x' * 43}/history/?before=9").status_code == 404
     assert Client().get(f"/console/r/{long_request.pk}/history/?before=9").status_code == 302
+
+
+def test_the_tasks_panel_holds_open_tasks_and_the_latest_finished(
+    monkeypatch, agent, clerk, departments, new_request
+):
+    monkeypatch.setattr(selectors, "FINISHED_TASKS_SHOWN", 2)
+    finance = departments["finance"]
+    for n in range(4):
+        task = actions.hand_off(new_request.pk, agent, department=finance, instructions=f"T{n}")
+        actions.complete_task(task.pk, clerk, answer=f"done {n}")
+    actions.hand_off(new_request.pk, agent, department=finance, instructions="still open")
+    new_request.refresh_from_db()
+
+    shown = selectors.tasks_on_page(new_request)
+    assert [t.instructions for t in shown] == ["T2", "T3", "still open"]
+    assert new_request.earlier_tasks
+    html = _staff(agent).get(f"/console/r/{new_request.pk}/").content.decode()
+    panel = html[html.index('id="request-tasks"') :].split("</section>")[0]
+    assert "Earlier finished tasks are in the conversation." in panel
+    assert "T2" in panel and "T1" not in panel
+
+
+def test_the_customer_panel_links_only_the_other_requests_the_reader_may_open(
+    make_staff, customer, departments, new_request
+):
+    maker = make_staff("maker", dept="manufacturing")
+    ours = actions.open_request(
+        customer=customer, subject="Ours too", body="b", department=departments["support"]
+    )
+    handed = actions.open_request(
+        customer=customer, subject="Handed to us", body="b", department=departments["finance"]
+    )
+    hidden = actions.open_request(
+        customer=customer, subject="Not ours", body="b", department=departments["finance"]
+    )
+    clerk = make_staff("fin", dept="finance")
+    actions.hand_off(handed.pk, clerk, department=departments["support"], instructions="Check")
+    agent = make_staff("agent2")
+    context = selectors.customer_context(new_request, agent)
+    assert context["openable"] == {ours.pk, handed.pk}
+    assert selectors.customer_context(new_request, maker)["openable"] == set()
+    html = _staff(agent).get(f"/console/r/{new_request.pk}/").content.decode()
+    assert f'href="/console/r/{handed.pk}/"' in html
+    assert f"#{hidden.pk} Not ours" in html and f'href="/console/r/{hidden.pk}/"' not in html
