@@ -53,6 +53,11 @@ def visible_requests(user):
     )
 
 
+def staff_name(user):
+    """How the app names a colleague: full name, else username."""
+    return user.get_full_name() or user.username
+
+
 def openable(user, requests):
     """The pks of `requests` (loaded already) that `user` may open: their department's own
     need no query, the rest one lookup of tasks by request id (visible_requests() would

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.utils.html import linebreaks
 from django.utils.safestring import mark_safe
 
+from workflows import permissions
+
 register = template.Library()
 
 STATUS_WORDS = {
@@ -64,9 +66,7 @@ def public_name(user):
 
 @register.filter
 def staff_name(user):
-    if user is None:
-        return "System"
-    return user.get_full_name() or user.username
+    return "System" if user is None else permissions.staff_name(user)
 
 
 @register.filter

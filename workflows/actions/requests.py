@@ -53,10 +53,6 @@ def open_request(
         return change.request
 
 
-def _name(user):
-    return user.get_full_name() or user.username
-
-
 def assign(request_id, actor, assignee, *, expected_seq=None):
     """Give the request an owner. Someone handed a request by a colleague finds it in their
     notifications; the SLA ladder (no actor) sends its own."""
@@ -81,13 +77,14 @@ def assign(request_id, actor, assignee, *, expected_seq=None):
             "assigned",
             public=False,
             assignee_id=assignee.pk if assignee else None,
-            assignee=_name(assignee) if assignee else "",
+            assignee=permissions.staff_name(assignee) if assignee else "",
         )
         if assignee is not None and actor is not None and assignee != actor:
+            name = permissions.staff_name(actor)
             Notification.objects.create(
                 user=assignee,
                 request=request,
-                text=f"{_name(actor)} assigned #{request.pk} {request.subject} to you."[:500],
+                text=f"{name} assigned #{request.pk} {request.subject} to you."[:500],
                 link=reverse("console:request", args=[request.pk]),
             )
         change.move_if_possible("accept")

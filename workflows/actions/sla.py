@@ -9,15 +9,12 @@ from django.db import transaction
 
 from workflows.log import changing
 from workflows.models import Notification
+from workflows.permissions import staff_name
 
 SLA_WARNING = "sla_warning"
 SLA_BREACHED = "sla_breached"
 SLA_STEP = "sla_step"
 SLA_EVENT_TYPES = (SLA_WARNING, SLA_BREACHED, SLA_STEP)
-
-
-def _display_name(user):
-    return user.get_full_name() or user.username
 
 
 def notify(request_id, *, event_type, text, users=(), link="", **facts):
@@ -31,7 +28,7 @@ def notify(request_id, *, event_type, text, users=(), link="", **facts):
             event_type,
             public=False,
             text=text,
-            notified=[_display_name(u) for u in recipients],
+            notified=[staff_name(u) for u in recipients],
             notified_user_ids=[u.pk for u in recipients],
             **facts,
         )

@@ -109,7 +109,7 @@ def claim_task(task_id, actor):
             task_id=task.pk,
             department_id=task.department_id,
             department=task.department.name,
-            assignee=actor.get_full_name() or actor.username,
+            assignee=permissions.staff_name(actor),
         )
         return task
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from helpdesk.models import Priority, Request, StaffMembership
-from workflows import actions
+from workflows import actions, permissions
 from workflows.actions.sla import SLA_BREACHED, SLA_STEP, SLA_WARNING, notify
 from workflows.errors import WorkflowError
 from workflows.models import Clock, FiredStep, format_duration
@@ -120,7 +120,7 @@ def _step(clock, step, now):
     outcomes, request = _apply(clock, step)
     users = _recipients(clock, step, request)
     if users:
-        outcomes.append("notified " + ", ".join(_name(u) for u in users))
+        outcomes.append("notified " + ", ".join(permissions.staff_name(u) for u in users))
     notify(
         clock.request_id,
         event_type=SLA_STEP,
@@ -177,13 +177,9 @@ def _apply(clock, step):
         if clock.task_id:
             outcomes.append("reassignment skipped: department tasks are claimed, not assigned")
         else:
-            target = _name(step.reassign_to)
+            target = permissions.staff_name(step.reassign_to)
             attempt(f"reassigned to {target}", "reassignment", actions.assign, step.reassign_to)
     return outcomes, request
-
-
-def _name(user):
-    return user.get_full_name() or user.username
 
 
 def _recipients(clock, step, request):
