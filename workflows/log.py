@@ -26,6 +26,13 @@ class Change:
         self.request = request
         self.actor = actor
         self.events = []
+        self._loaded = _field_values(request)
+
+    def changed_fields(self):
+        """The columns the action changed, and the update time: the UPDATE writes only these,
+        not the whole row (the body can be long)."""
+        now = _field_values(self.request)
+        return [name for name, value in now.items() if self._loaded[name] != value] + ["updated_at"]
 
     def record(self, type, *, public, **payload):
         """Add an event to the action's log; all of them are inserted in one statement when
@@ -78,16 +85,22 @@ class Change:
             self.move(transition_name)
 
     def _where(self):
-        """Which departments hold the request now: the status page says it in plain words."""
+        """Which departments hold the request now: the status page says it in plain words
+        ("with our finance team"). Only a request waiting on departments is with any."""
+        if self.request.status != RequestStatus.WAITING_ON_DEPARTMENT:
+            return {}
         names = sorted(
-            {
-                t.department.name
-                for t in self.request.tasks.select_related("department").filter(
-                    status__in=ACTIVE_TASK_STATES
-                )
-            }
+            set(
+                self.request.tasks.filter(status__in=ACTIVE_TASK_STATES)
+                .order_by()
+                .values_list("department__name", flat=True)
+            )
         )
         return {"departments": names} if names else {}
+
+
+def _field_values(request):
+    return {f.name: getattr(request, f.attname) for f in request._meta.concrete_fields}
 
 
 # The staff actions behind each transition; the others happen on their own (a customer's
@@ -158,7 +171,7 @@ def changing(request_id, actor, *, expected_seq=None):
         if change.events:
             Event.objects.bulk_create(change.events)
             sla.on_change(change)
-            request.save()
+            request.save(update_fields=change.changed_fields())
             # Jobs share the database, so they commit or roll back with the events; the live
             # publish waits for the commit. A rolled-back action triggers none of them.
             enqueue_webhooks(change.events)

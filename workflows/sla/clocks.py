@@ -117,10 +117,10 @@ class RequestClocks:
     @property
     def clocks(self):
         if self._clocks is None:
+            # Policies load lazily: only a resumed or retargeted clock reads its own.
             self._clocks = list(
                 Clock.objects.filter(request=self.request)
                 .exclude(state=State.CANCELLED)
-                .select_related("policy")
                 .order_by("pk")
             )
         return self._clocks
@@ -137,10 +137,9 @@ class RequestClocks:
         self.changed[id(clock)] = clock
 
     def start(self, metric, *, department_id, task_id=None):
-        if self.find(metric, task_id=task_id):
-            return
+        # The policy first: with none to apply, the request's clocks need not be read at all.
         policy = self.rules.policy(self.request, department_id, metric)
-        if policy is None:
+        if policy is None or self.find(metric, task_id=task_id):
             return
         target = policy.target(metric)
         clock = Clock(

@@ -1,0 +1,66 @@
+"""What an action costs the database: it writes what changed and reads only what it needs.
+
+Actions are the write path every screen waits on (bench: "Workflow actions"); these pin the
+shape of their SQL so a change that quietly adds a statement or a full-row write shows here.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from helpdesk.models import Event, Request
+from tests.test_sla_clocks import make_policy, office_calendar
+from workflows import actions
+
+pytestmark = pytest.mark.django_db
+
+
+def statements(queries, table, verb):
+    return [q["sql"] for q in queries if q["sql"].startswith(verb) and f'"{table}"' in q["sql"]]
+
+
+def test_an_action_updates_only_the_request_columns_it_changed(request_in, agent):
+    request = request_in("open")
+    with CaptureQueriesContext(connection) as queries:
+        actions.reply(request.pk, agent, "We are on it.")
+    (update,) = statements(queries, "helpdesk_request", "UPDATE")
+    assigned = update.split(" WHERE ")[0]
+    assert '"status"' in assigned and '"last_event_seq"' in assigned
+    assert '"updated_at"' in assigned
+    assert '"body"' not in assigned and '"subject"' not in assigned
+    request.refresh_from_db()
+    assert request.status == "waiting_on_customer"
+    assert request.body == "Order 42 arrived broken."
+
+
+def test_without_a_policy_that_applies_a_new_clock_reads_no_clocks(request_in, agent, departments):
+    request = request_in("open")
+    with CaptureQueriesContext(connection) as queries:
+        actions.hand_off(
+            request.pk, agent, department=departments["finance"], instructions="Refund it."
+        )
+    assert not statements(queries, "workflows_clock", "SELECT")
+
+
+def test_with_a_policy_a_hand_off_starts_the_task_clock(request_in, agent, departments):
+    office_calendar()
+    make_policy()
+    request = request_in("open")
+    task = actions.hand_off(
+        request.pk, agent, department=departments["finance"], instructions="Refund it."
+    )
+    assert task.clocks.filter(state="running").exists()
+
+
+def test_a_status_change_names_the_departments_only_while_they_hold_the_request(
+    request_in, agent, clerk, departments
+):
+    request = request_in("waiting_on_department")
+    task = request.tasks.get()
+    actions.complete_task(task.pk, clerk, answer="Refunded.")
+    changes = Event.objects.filter(request=request, type="status_changed").order_by("seq")
+    waiting, answered = [e.payload for e in changes][-2:]
+    assert waiting["new"] == "waiting_on_department"
+    assert waiting["departments"] == ["Finance"]
+    assert answered["new"] == "open" and "departments" not in answered
+    assert Request.objects.get(pk=request.pk).status == "open"
