@@ -8,6 +8,7 @@ not wait on one another's row lock; processes never share a request.
 """
 
 import multiprocessing
+import os
 import time
 
 from django.contrib.auth.models import User
@@ -35,14 +36,19 @@ class Desk:
 
 
 class Loop:
-    """Runs `act` over and over in one process, keeping each call's latency."""
+    """Runs `act` over and over in one process, keeping each call's latency and the CPU
+    seconds spent by this process and by its database server process."""
 
     def __init__(self, requests):
         self.requests = requests
         self.latencies = []
+        self.cpu = {"python": 0.0, "postgresql": None}
 
     def run_for(self, seconds, stop_at=None):
         done = 0
+        connection.ensure_connection()
+        backend = connection.connection.info.backend_pid
+        python, server = time.process_time(), backend_cpu(backend)
         deadline = time.perf_counter() + seconds
         try:
             while time.perf_counter() < deadline and (stop_at is None or done < stop_at):
@@ -50,9 +56,22 @@ class Loop:
                 self.act(done)
                 self.latencies.append(time.perf_counter() - started)
                 done += 1
+            self.cpu["python"] = time.process_time() - python
+            if server is not None:
+                self.cpu["postgresql"] = backend_cpu(backend) - server
         finally:
             connection.close()  # each process has its own connection
         return done
+
+
+def backend_cpu(pid):
+    """CPU seconds of a PostgreSQL server process, when it runs on this machine (else None)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Worker(Loop):
@@ -136,7 +155,7 @@ def _run_share(job):
     loop = Worker(Desk(), requests, state) if kind == "actions" else BareWrite(requests)
     started = time.perf_counter()
     done = loop.run_for(seconds, limit)
-    return done / (time.perf_counter() - started), loop.latencies, state
+    return done / (time.perf_counter() - started), loop.latencies, state, (done, loop.cpu)
 
 
 def measure(kind, parts, state, seconds, limit):
@@ -146,15 +165,25 @@ def measure(kind, parts, state, seconds, limit):
     jobs = [(kind, part, state, seconds, limit) for part in parts]
     with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
         results = pool.map(_run_share, jobs)
-    for part, (_, _, child_state) in zip(parts, results, strict=True):
+    for part, (_, _, child_state, _) in zip(parts, results, strict=True):
         for request_id, _ in part:  # each child's own requests only: the rest are stale there
             for key, values in state.items():
                 if request_id in child_state[key]:
                     values[request_id] = child_state[key][request_id]
                 else:
                     values.pop(request_id, None)
-    latencies = sorted(x for _, share, _ in results for x in share)
-    return sum(rate for rate, _, _ in results), latencies
+    latencies = sorted(x for _, share, _, _ in results for x in share)
+    return sum(rate for rate, _, _, _ in results), latencies, cpu_per_call(results)
+
+
+def cpu_per_call(results):
+    """Mean CPU milliseconds per call: {"python": ms, "postgresql": ms or None}."""
+    calls = sum(done for _, _, _, (done, _) in results) or 1
+    per_call = {}
+    for side in ("python", "postgresql"):
+        spent = [cpu[side] for _, _, _, (_, cpu) in results]
+        per_call[side] = None if None in spent else sum(spent) / calls * 1000
+    return per_call
 
 
 def split(requests, parts):
@@ -188,8 +217,8 @@ def run(smoke):
         for processes in PROCESSES:
             label = f"{processes} process{'es' if processes > 1 else ''}"
             parts = split(requests, processes)
-            bare, _ = measure("bare", parts, state, seconds, limit)
-            rate, latencies = measure("actions", parts, state, seconds, limit)
+            bare, _, _ = measure("bare", parts, state, seconds, limit)
+            rate, latencies, cpu = measure("actions", parts, state, seconds, limit)
             figures += [
                 figure(
                     f"Actions per second ({label})",
@@ -201,6 +230,7 @@ def run(smoke):
                 ),
                 figure(f"Action latency p50 ({label})", percentile(latencies, 50) * 1000, "ms"),
                 figure(f"Action latency p95 ({label})", percentile(latencies, 95) * 1000, "ms"),
+                *cpu_figures(label, cpu),
             ]
     finally:
         BareWrite.table(create=False)
@@ -213,6 +243,27 @@ def run(smoke):
         )
     )
     return figures
+
+
+def cpu_figures(label, cpu):
+    """Where an action's time goes: CPU in the worker and in PostgreSQL, and the rate the
+    machine's cores could sustain at that cost if nothing else ran on them."""
+    figures = [figure(f"Python CPU per action ({label})", cpu["python"], "ms")]
+    if cpu["postgresql"] is None:
+        return figures
+    total = cpu["python"] + cpu["postgresql"]
+    ceiling = os.cpu_count() * 1000 / total if total else None
+    return [
+        *figures,
+        figure(f"PostgreSQL CPU per action ({label})", cpu["postgresql"], "ms"),
+        figure(
+            f"CPU ceiling on {os.cpu_count()} cores ({label})",
+            ceiling,
+            "actions/s",
+            detail=f"{os.cpu_count()} cores x 1,000 ms / {total:.2f} ms of CPU per action "
+            "(Python + PostgreSQL; Redis and the kernel not counted).",
+        ),
+    ]
 
 
 BASELINE_NOTE = (
