@@ -5,7 +5,7 @@ from django.db.models import Prefetch, Q
 
 from helpdesk.models import ContextFact, DepartmentTask, Event, Goal, Message, Request
 from workflows import permissions
-from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES
+from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES, RequestStatus
 
 RECENT_LIMIT = 10
 TIMELINE_LIMIT = 500
@@ -70,6 +70,17 @@ def last_public_seq(request, before_seq):
         .first()
         or 0
     )
+
+
+def departments_holding(request):
+    """The departments the customer is told hold their request ("with our finance team"):
+    those with an open task, and only while the request waits on departments."""
+    if request.status != RequestStatus.WAITING_ON_DEPARTMENT:
+        return []
+    names = request.tasks.filter(status__in=ACTIVE_TASK_STATES).values_list(
+        "department__name", flat=True
+    )
+    return sorted(set(names.order_by()))
 
 
 def tasks_of(request):

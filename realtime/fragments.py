@@ -15,7 +15,6 @@ from helpdesk.mail.selectors import attachments_by_message
 from helpdesk.models import Event
 from realtime import presence as presence_store
 from workflows import permissions
-from workflows.states import ACTIVE_TASK_STATES
 
 CATCH_UP_LIMIT = 200
 # Internal events that change which departments hold a request, hence the customer's status words.
@@ -202,9 +201,7 @@ def live_state(live):
 
 def _status_summary(req):
     """The customer's status words, which name the departments holding the request."""
-    departments = sorted(
-        {t.department.name for t in selectors.tasks_of(req) if t.status in ACTIVE_TASK_STATES}
-    )
+    departments = selectors.departments_holding(req)
     return render_to_string(
         "status/page.html#summary", {"req": req, "departments": departments, "oob": True}
     )

@@ -11,9 +11,10 @@ from django.db import transaction
 from django_fsm import can_proceed
 
 from helpdesk.models import Event, Request
+from helpdesk.selectors import departments_holding
 from workflows import sla
 from workflows.errors import Conflict, NotFound
-from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES, RequestStatus
+from workflows.states import ACTIVE_REQUEST_STATES, RequestStatus
 
 PUBLIC = Event.Visibility.PUBLIC
 INTERNAL = Event.Visibility.INTERNAL
@@ -85,17 +86,8 @@ class Change:
             self.move(transition_name)
 
     def _where(self):
-        """Which departments hold the request now: the status page says it in plain words
-        ("with our finance team"). Only a request waiting on departments is with any."""
-        if self.request.status != RequestStatus.WAITING_ON_DEPARTMENT:
-            return {}
-        names = sorted(
-            set(
-                self.request.tasks.filter(status__in=ACTIVE_TASK_STATES)
-                .order_by()
-                .values_list("department__name", flat=True)
-            )
-        )
+        """Which departments hold the request now: the status page says it in plain words."""
+        names = departments_holding(self.request)
         return {"departments": names} if names else {}
 
 

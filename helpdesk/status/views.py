@@ -25,9 +25,7 @@ def request_for_token(token):
 
 def status_context(req):
     events, earlier = selectors.recent_timeline(req, public_only=True)
-    departments = sorted(
-        {t.department.name for t in selectors.tasks_of(req) if t.status in ("open", "claimed")}
-    )
+    departments = selectors.departments_holding(req)
     return {
         "req": req,
         "events": events,
