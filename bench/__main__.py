@@ -3,7 +3,8 @@
 One run generates the data, then measures each part side by side with its baseline, and
 writes bench/results/latest.{json,md} (smoke: smoke.{json,md}, so CI never overwrites the
 committed full results). A part that fails is reported as failed, the others still run, and
-the exit status is 1.
+the exit status is 1. `--only` measures some parts again: the others' sections are carried
+over from the report already written, each marked with when it was measured.
 """
 
 import argparse
@@ -39,7 +40,8 @@ def parse(argv):
     parser.add_argument(
         "--only",
         default="",
-        help=f"comma-separated parts to run ({', '.join(PART_KEYS)}); default all",
+        help=f"comma-separated parts to run ({', '.join(PART_KEYS)}); default all. The "
+        "report keeps the other parts' figures from the last run, marked with their time",
     )
     args = parser.parse_args(argv)
     unknown = set(filter(None, args.only.split(","))) - set(PART_KEYS)
@@ -105,7 +107,12 @@ def main(argv=None):
         if key in selected:
             sections.append(run_part(title, module_name, args.smoke))
     result = report.build(sections, smoke=args.smoke, meta=meta)
-    paths = report.write(result, stem="smoke" if args.smoke else "latest")
+    stem = "smoke" if args.smoke else "latest"
+    previous = report.load(stem)
+    if selected != set(PART_KEYS) and previous is not None:
+        order = ["Data set", *(title for _, title, _ in PARTS)]
+        result = report.carry_over(result, previous, order)
+    paths = report.write(result, stem=stem)
     print(report.markdown(result))
     print("Written:", ", ".join(str(p) for p in paths))
     return 1 if any(s["status"].startswith("failed") for s in result["sections"]) else 0

@@ -71,8 +71,9 @@ def validate(figures):
 
 def build(sections, *, smoke, meta=None):
     """The report as a dict: run metadata, then each section's figures in order."""
+    generated_at = datetime.now(UTC).isoformat(timespec="seconds")
     return {
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "generated_at": generated_at,
         "smoke": smoke,
         "machine": {
             "cpus": os.cpu_count(),
@@ -81,10 +82,34 @@ def build(sections, *, smoke, meta=None):
         },
         "meta": meta or {},
         "sections": [
-            {"name": name, "status": status, "figures": validate(list(figs))}
+            {
+                "name": name,
+                "status": status,
+                "measured_at": generated_at,
+                "figures": validate(list(figs)),
+            }
             for name, status, figs in sections
         ],
     }
+
+
+def carry_over(report, previous, order):
+    """Sections this run did not measure (`--only`) keep the previous report's figures, each
+    marked with when it was measured: one part can be measured again without losing the rest.
+    `order` is every section name in report order."""
+    fresh = {section["name"]: section for section in report["sections"]}
+    kept = {
+        section["name"]: {"measured_at": previous["generated_at"], **section}
+        for section in previous.get("sections", ())
+    }
+    report["sections"] = [fresh.get(name) or kept[name] for name in order if name in fresh | kept]
+    return report
+
+
+def load(stem, directory=RESULTS_DIR):
+    """A report written earlier, or None."""
+    path = directory / f"{stem}.json"
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def write(report, *, stem, directory=RESULTS_DIR):
@@ -109,6 +134,9 @@ def markdown(report):
     details = []
     for section in report["sections"]:
         blocks.append(f"## {section['name']}")
+        measured_at = section.get("measured_at", report["generated_at"])
+        if measured_at != report["generated_at"]:
+            blocks.append(f"_Carried over from the run of {measured_at}._")
         if section["status"] != "ok":
             blocks.append(f"_{section['status']}_")
         if section["figures"]:
