@@ -30,11 +30,15 @@ def _visible(user):
 class Queue:
     slug: str
     label: str
-    holds: Callable  # user -> Q: the requests in this queue, among those the user may see
+    narrows: Callable  # user -> Q: this queue's requests among the active ones (see `holds`)
     rows: Callable = _visible  # user -> the queryset a page is cut from (before `holds`)
     key: str = "updated_at"  # what the page is ordered and cut by, with the pk
     newest_first: bool = True
-    counted: bool = True  # only queues of active requests are counted
+    counted: bool = True  # a queue of active requests, counted; else `narrows` stands alone
+
+    def holds(self, user):
+        """Q: the requests in this queue, among those the user may see."""
+        return ACTIVE & self.narrows(user) if self.counted else self.narrows(user)
 
 
 def _breaching(user):
@@ -42,7 +46,7 @@ def _breaching(user):
 
 
 QUEUES = (
-    Queue("mine", "Mine", lambda user: ACTIVE & Q(assignee=user)),
+    Queue("mine", "Mine", lambda user: Q(assignee=user)),
     # Soonest deadline first: the request about to breach is the one to pick up next.
     Queue(
         "breaching",
@@ -55,9 +59,9 @@ QUEUES = (
     Queue(
         "departments",
         "My departments",
-        lambda user: ACTIVE & Q(department_id__in=permissions.department_ids(user)),
+        lambda user: Q(department_id__in=permissions.department_ids(user)),
     ),
-    Queue("unassigned", "Unassigned", lambda user: ACTIVE & Q(assignee__isnull=True)),
+    Queue("unassigned", "Unassigned", lambda user: Q(assignee__isnull=True)),
     Queue(
         "waiting_departments",
         "Waiting on departments",
@@ -68,7 +72,7 @@ QUEUES = (
         "Waiting on customer",
         lambda user: Q(status=RequestStatus.WAITING_ON_CUSTOMER),
     ),
-    Queue("open", "All open", lambda user: ACTIVE),
+    Queue("open", "All open", lambda user: Q()),
     Queue(
         "done",
         "Resolved & closed",
@@ -128,13 +132,17 @@ def chosen(slug):
 
 
 def counts(user):
-    """[(queue, count)] for the sidebar: one query over the user's active requests. The
-    resolved & closed archive only grows and counting it would read all of it: no count."""
+    """[(queue, count)] for the sidebar: one query over the user's active requests, each queue
+    counted by what narrows it (testing the status again for every row and queue was a third
+    of the query's time). The resolved & closed archive only grows and counting it would read
+    all of it: no count."""
     counted = [queue for queue in QUEUES if queue.counted]
     totals = (
         permissions.visible_requests(user)
         .filter(ACTIVE)
-        .aggregate(**{queue.slug: Count("pk", filter=queue.holds(user)) for queue in counted})
+        .aggregate(
+            **{queue.slug: Count("pk", filter=queue.narrows(user) or None) for queue in counted}
+        )
     )
     return [(queue, totals.get(queue.slug)) for queue in QUEUES]
 
