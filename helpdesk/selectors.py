@@ -1,7 +1,11 @@
 """Read-side queries for the pages and the live fragments: a constant number of SQL queries
 however long the history, so a live update and a fresh page load cost the same to render."""
 
+from functools import cached_property
+
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.db.models import Prefetch, Q
+from django.utils import dateformat, timezone
 
 from helpdesk.models import ContextFact, DepartmentTask, Event, Goal, Message, Request
 from workflows import permissions
@@ -10,6 +14,32 @@ from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES
 RECENT_LIMIT = 10
 TIMELINE_LIMIT = 500
 PAGE_ENTRIES = 50
+
+
+class Moment:
+    """A time as the pages show it, each form worked out on first use: set on every row of a
+    list and every timeline entry, it takes the place of two or three |date and |naturaltime
+    filters per row, which were a good part of a page's rendering."""
+
+    def __init__(self, value):
+        self.value = value
+
+    @cached_property
+    def local(self):
+        return timezone.localtime(self.value)
+
+    @cached_property
+    def iso(self):
+        """What |date:"c" gives: the `datetime` of a <time>."""
+        return self.local.isoformat()
+
+    @cached_property
+    def full(self):
+        return dateformat.format(self.local, "j M Y, H:i")
+
+    @cached_property
+    def ago(self):
+        return naturaltime(self.value)
 
 
 def request_with_context(pk, queryset=None):
