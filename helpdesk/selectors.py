@@ -38,6 +38,10 @@ class Moment:
         return dateformat.format(self.local, "j M Y, H:i")
 
     @cached_property
+    def short(self):
+        return dateformat.format(self.local, "j M, H:i")
+
+    @cached_property
     def ago(self):
         return naturaltime(self.value)
 
@@ -48,7 +52,8 @@ def request_with_context(pk, queryset=None):
 
 
 def attach_objects(events):
-    """Give each event the message or task it is about (two queries for any number)."""
+    """Give each event the message or task it is about (two queries for any number), and its
+    time as a Moment."""
     message_ids = {e.payload["message_id"] for e in events if "message_id" in e.payload}
     task_ids = {e.payload["task_id"] for e in events if "task_id" in e.payload}
     messages = (
@@ -64,6 +69,7 @@ def attach_objects(events):
     for event in events:
         event.message = messages.get(event.payload.get("message_id"))
         event.task = tasks.get(event.payload.get("task_id"))
+        event.created = Moment(event.created_at)
     return events
 
 
