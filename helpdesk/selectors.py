@@ -43,6 +43,10 @@ class Moment:
         return dateformat.format(self.local, "j M, H:i")
 
     @cached_property
+    def with_weekday(self):
+        return dateformat.format(self.local, "D j M, H:i")
+
+    @cached_property
     def ago(self):
         return naturaltime(self.value)
 
