@@ -1,7 +1,11 @@
 """Read-side queries for the pages and the live fragments: a constant number of SQL queries
 however long the history, so a live update and a fresh page load cost the same to render."""
 
+from functools import cached_property
+
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.db.models import Prefetch, Q
+from django.utils import dateformat, timezone
 
 from helpdesk.models import ContextFact, DepartmentTask, Event, Goal, Message, Request
 from workflows import permissions
@@ -12,13 +16,48 @@ TIMELINE_LIMIT = 500
 PAGE_ENTRIES = 50
 
 
+class Moment:
+    """A time as the pages show it, each form worked out on first use: set on every row of a
+    list and every timeline entry, it takes the place of two or three |date and |naturaltime
+    filters per row, which were a good part of a page's rendering."""
+
+    def __init__(self, value):
+        self.value = value
+
+    @cached_property
+    def local(self):
+        return timezone.localtime(self.value)
+
+    @cached_property
+    def iso(self):
+        """What |date:"c" gives: the `datetime` of a <time>."""
+        return self.local.isoformat()
+
+    @cached_property
+    def full(self):
+        return dateformat.format(self.local, "j M Y, H:i")
+
+    @cached_property
+    def short(self):
+        return dateformat.format(self.local, "j M, H:i")
+
+    @cached_property
+    def with_weekday(self):
+        return dateformat.format(self.local, "D j M, H:i")
+
+    @cached_property
+    def ago(self):
+        return naturaltime(self.value)
+
+
 def request_with_context(pk, queryset=None):
     queryset = Request.objects.all() if queryset is None else queryset
     return queryset.select_related("customer__organisation", "department", "assignee").get(pk=pk)
 
 
 def attach_objects(events):
-    """Give each event the message or task it is about (two queries for any number)."""
+    """Give each event the message or task it is about (two queries for any number), and its
+    time as a Moment."""
     message_ids = {e.payload["message_id"] for e in events if "message_id" in e.payload}
     task_ids = {e.payload["task_id"] for e in events if "task_id" in e.payload}
     messages = (
@@ -34,6 +73,7 @@ def attach_objects(events):
     for event in events:
         event.message = messages.get(event.payload.get("message_id"))
         event.task = tasks.get(event.payload.get("task_id"))
+        event.created = Moment(event.created_at)
     return events
 
 
@@ -115,11 +155,10 @@ def tasks_on_page(request):
 
 def attach_sla_badges(req, tasks):
     """The request's and its tasks' SLA badges: set here for the page and its live pushes alike,
-    two queries whatever the number of tasks."""
-    from workflows.sla.selectors import badges_for_requests, badges_for_tasks
+    one query for the clocks (and one for their calendars) whatever the number of tasks."""
+    from workflows.sla.selectors import badges_for_request_and_tasks
 
-    req.sla_badge = badges_for_requests([req]).get(req.pk)
-    badges = badges_for_tasks(tasks)
+    req.sla_badge, badges = badges_for_request_and_tasks(req, tasks)
     for task in tasks:
         task.sla_badge = badges.get(task.pk)
     return tasks
@@ -130,12 +169,7 @@ def customer_context(request, viewer):
     `openable` holds the other requests `viewer` may open (the rest are named, not linked)."""
     customer = request.customer
     org = customer.organisation
-    others = (
-        Request.objects.filter(customer=customer)
-        .exclude(pk=request.pk)
-        .select_related("department")
-        .order_by("-created_at")
-    )
+    open_requests, past_requests = other_requests(request, viewer)
     goals = Goal.objects.filter(customer=customer)
     facts = ContextFact.objects.filter(customer=customer)
     if org is not None:
@@ -143,15 +177,13 @@ def customer_context(request, viewer):
         facts = ContextFact.objects.filter(customer=customer) | ContextFact.objects.filter(
             organisation=org
         )
-    open_requests = list(others.filter(status__in=ACTIVE_REQUEST_STATES)[:RECENT_LIMIT])
-    past_requests = list(others.exclude(status__in=ACTIVE_REQUEST_STATES)[:RECENT_LIMIT])
     return {
         "customer": customer,
         "organisation": org,
         "goals": list(goals.order_by("status", "-created_at")[:RECENT_LIMIT]),
         "open_requests": open_requests,
         "past_requests": past_requests,
-        "openable": permissions.openable(viewer, open_requests + past_requests),
+        "openable": {r.pk for r in open_requests + past_requests if r.openable},
         "facts": list(facts.order_by("-observed_at")[:RECENT_LIMIT]),
         "tasks_elsewhere": list(
             DepartmentTask.objects.filter(request__customer=customer, status__in=ACTIVE_TASK_STATES)
@@ -160,6 +192,24 @@ def customer_context(request, viewer):
             .order_by("-created_at")[:RECENT_LIMIT]
         ),
     }
+
+
+def other_requests(request, viewer):
+    """(open, past): the customer's other requests, newest first, up to RECENT_LIMIT of each,
+    each with `openable` (may `viewer` open it) worked out in the same query rather than a
+    third. Two limited queries, not one: a customer with thousands of requests would make one
+    query rank them all."""
+    others = (
+        Request.objects.filter(customer_id=request.customer_id)
+        .exclude(pk=request.pk)
+        .only("subject", "status", "created_at")
+        .annotate(openable=permissions.may_open(viewer))
+        .order_by("-created_at")
+    )
+    return (
+        list(others.filter(status__in=ACTIVE_REQUEST_STATES)[:RECENT_LIMIT]),
+        list(others.exclude(status__in=ACTIVE_REQUEST_STATES)[:RECENT_LIMIT]),
+    )
 
 
 def requests_with_open_tasks(queryset):

@@ -1,14 +1,16 @@
 """The console queues: who sees what, filters, search, keyset pages and the live refresh."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
 from django.db import connection
+from django.template import engines
 from django.test import Client
 from django.utils import timezone
 
-from helpdesk import pagination, search
+from helpdesk import pagination, search, selectors
 from helpdesk.console import queues
 from helpdesk.models import Priority, Request
 from tests.test_sla_clocks import MONDAY, H, make_policy, office_calendar
@@ -241,3 +243,23 @@ def test_every_queue_page_renders_for_an_admin_without_departments(db, board):
     for queue in queues.QUEUES:
         assert client.get(f"/console/?queue={queue.slug}").status_code == 200
     assert set(rows(client.get("/console/?queue=open"))) >= {board["finance"], board["new"]}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # 00:30 GMT, just before the clocks go forward
+        datetime(2026, 7, 4, 23, 5, tzinfo=UTC),  # 00:05 BST on the 5th
+        datetime(2025, 12, 31, 9, 0, tzinfo=UTC),  # a year before "now"
+    ],
+)
+def test_a_moment_reads_as_the_date_filters_would(value):
+    """Rows and timeline entries show selectors.Moment in place of |date and |naturaltime."""
+    filters = engines["django"].from_string(
+        "{% load humanize %}{{ v|date:'c' }}|{{ v|date:'j M Y, H:i' }}|{{ v|date:'j M, H:i' }}|"
+        "{{ v|date:'D j M, H:i' }}|{{ v|naturaltime }}"
+    )
+    with time_machine.travel(datetime(2026, 12, 1, 12, tzinfo=UTC), tick=False):
+        moment = selectors.Moment(value)
+        shown = f"{moment.iso}|{moment.full}|{moment.short}|{moment.with_weekday}|{moment.ago}"
+        assert shown == filters.render({"v": value})

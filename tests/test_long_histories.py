@@ -2,11 +2,15 @@
 earlier" fetches the run before. The customer panel links only what the reader may open."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from helpdesk import selectors
+from helpdesk.models import Request
 from workflows import actions
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +144,33 @@ def test_the_customer_panel_links_only_the_other_requests_the_reader_may_open(
     html = _staff(agent).get(f"/console/r/{new_request.pk}/").content.decode()
     assert f'href="/console/r/{handed.pk}/"' in html
     assert f"#{hidden.pk} Not ours" in html and f'href="/console/r/{hidden.pk}/"' not in html
+
+
+def test_the_customer_panel_holds_the_newest_open_and_past_requests_and_admins_open_all(
+    make_staff, customer, departments, new_request
+):
+    def make(status, n):
+        """n requests of the customer, a minute apart, oldest first."""
+        pks = []
+        for i in range(n):
+            request = Request.objects.create(
+                customer=customer,
+                subject=f"{status} {i}",
+                body="b",
+                status=status,
+                department=departments["finance"],
+            )
+            Request.objects.filter(pk=request.pk).update(created_at=start + timedelta(minutes=i))
+            pks.append(request.pk)
+        return pks
+
+    start = timezone.now() - timedelta(days=1)
+    open_ones = make("open", selectors.RECENT_LIMIT + 2)
+    closed = make("closed", selectors.RECENT_LIMIT + 2)
+    admin = User.objects.create_superuser("root", password="pw")
+    context = selectors.customer_context(new_request, admin)
+    assert [r.pk for r in context["open_requests"]] == open_ones[::-1][: selectors.RECENT_LIMIT]
+    assert [r.pk for r in context["past_requests"]] == closed[::-1][: selectors.RECENT_LIMIT]
+    assert context["openable"] == set(open_ones[2:] + closed[2:])
+    # Finance's own requests, nothing handed to support: named, never linked.
+    assert selectors.customer_context(new_request, make_staff("agent2"))["openable"] == set()

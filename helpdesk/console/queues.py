@@ -9,17 +9,38 @@ assignee joined in), one for the open tasks of those rows and two for their SLA 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 
 from helpdesk import search, selectors
-from helpdesk.models import Department, Priority
+from helpdesk.models import Department, DepartmentTask, Priority
 from helpdesk.pagination import keyset_page
 from workflows import permissions
 from workflows.sla import selectors as sla
-from workflows.states import ACTIVE_REQUEST_STATES, RequestStatus
+from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES, RequestStatus
 
 PAGE_SIZE = 50
 ACTIVE = Q(status__in=ACTIVE_REQUEST_STATES)
+# What a row shows: the rest of each request (its body above all) stays in the database.
+ROW_FIELDS = (
+    "status",
+    "escalation_level",
+    "subject",
+    "priority",
+    "updated_at",
+    "customer__name",
+    "customer__organisation__name",
+    "department__name",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+)
+OPEN_TASKS = Prefetch(
+    "tasks",
+    queryset=DepartmentTask.objects.filter(status__in=ACTIVE_TASK_STATES)
+    .select_related("department")
+    .only("status", "request", "instructions", "department__name"),
+    to_attr="open_tasks",
+)
 
 
 def _visible(user):
@@ -30,11 +51,15 @@ def _visible(user):
 class Queue:
     slug: str
     label: str
-    holds: Callable  # user -> Q: the requests in this queue, among those the user may see
+    narrows: Callable  # user -> Q: this queue's requests among the active ones (see `holds`)
     rows: Callable = _visible  # user -> the queryset a page is cut from (before `holds`)
     key: str = "updated_at"  # what the page is ordered and cut by, with the pk
     newest_first: bool = True
-    counted: bool = True  # only queues of active requests are counted
+    counted: bool = True  # a queue of active requests, counted; else `narrows` stands alone
+
+    def holds(self, user):
+        """Q: the requests in this queue, among those the user may see."""
+        return ACTIVE & self.narrows(user) if self.counted else self.narrows(user)
 
 
 def _breaching(user):
@@ -42,7 +67,7 @@ def _breaching(user):
 
 
 QUEUES = (
-    Queue("mine", "Mine", lambda user: ACTIVE & Q(assignee=user)),
+    Queue("mine", "Mine", lambda user: Q(assignee=user)),
     # Soonest deadline first: the request about to breach is the one to pick up next.
     Queue(
         "breaching",
@@ -55,9 +80,9 @@ QUEUES = (
     Queue(
         "departments",
         "My departments",
-        lambda user: ACTIVE & Q(department_id__in=permissions.department_ids(user)),
+        lambda user: Q(department_id__in=permissions.department_ids(user)),
     ),
-    Queue("unassigned", "Unassigned", lambda user: ACTIVE & Q(assignee__isnull=True)),
+    Queue("unassigned", "Unassigned", lambda user: Q(assignee__isnull=True)),
     Queue(
         "waiting_departments",
         "Waiting on departments",
@@ -68,7 +93,7 @@ QUEUES = (
         "Waiting on customer",
         lambda user: Q(status=RequestStatus.WAITING_ON_CUSTOMER),
     ),
-    Queue("open", "All open", lambda user: ACTIVE),
+    Queue("open", "All open", lambda user: Q()),
     Queue(
         "done",
         "Resolved & closed",
@@ -128,22 +153,29 @@ def chosen(slug):
 
 
 def counts(user):
-    """[(queue, count)] for the sidebar: one query over the user's active requests. The
-    resolved & closed archive only grows and counting it would read all of it: no count."""
+    """[(queue, count)] for the sidebar: one query over the user's active requests, each queue
+    counted by what narrows it (testing the status again for every row and queue was a third
+    of the query's time). The resolved & closed archive only grows and counting it would read
+    all of it: no count."""
     counted = [queue for queue in QUEUES if queue.counted]
     totals = (
         permissions.visible_requests(user)
         .filter(ACTIVE)
-        .aggregate(**{queue.slug: Count("pk", filter=queue.holds(user)) for queue in counted})
+        .aggregate(
+            **{queue.slug: Count("pk", filter=queue.narrows(user) or None) for queue in counted}
+        )
     )
     return [(queue, totals.get(queue.slug)) for queue in QUEUES]
 
 
 def page(user, queue, filters, cursor):
-    """One page of the queue's rows, each with its open tasks and its most urgent SLA badge."""
+    """One page of the queue's rows, each with its open tasks, its most urgent SLA badge and
+    when it last changed (a selectors.Moment)."""
     rows = filters.apply(queue.rows(user).filter(queue.holds(user)))
-    rows = selectors.requests_with_open_tasks(
+    rows = (
         rows.select_related("customer__organisation", "department", "assignee")
+        .only(*ROW_FIELDS)
+        .prefetch_related(OPEN_TASKS)
     )
     result = keyset_page(
         rows, cursor, key=queue.key, size=PAGE_SIZE, newest_first=queue.newest_first
@@ -151,6 +183,7 @@ def page(user, queue, filters, cursor):
     badges = sla.badges_for_requests(result.rows)
     for row in result.rows:
         row.sla_badge = badges.get(row.pk)
+        row.updated = selectors.Moment(row.updated_at)
     return result
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from helpdesk.models import Department, DepartmentTask
 from helpdesk.pagination import keyset_page
+from helpdesk.selectors import Moment
 from workflows import permissions
 from workflows.sla import selectors as sla
 from workflows.states import ACTIVE_TASK_STATES, TaskStatus
@@ -71,12 +72,16 @@ def page(user, tab, cursor, now=None):
 
 
 def with_deadlines(tasks, now=None):
-    """Give each task its SLA badge and whether its due time has passed (two queries)."""
+    """Give each task its SLA badge, whether its due time has passed (two queries), and its
+    times as selectors.Moments."""
     now = now or timezone.now()
     badges = sla.badges_for_tasks(tasks)
     for task in tasks:
         task.sla_badge = badges.get(task.pk)
         task.overdue = bool(task.due_at and task.due_at < now and task.status in ACTIVE_TASK_STATES)
+        task.created = Moment(task.created_at)
+        task.due = task.due_at and Moment(task.due_at)
+        task.finished = task.finished_at and Moment(task.finished_at)
     return tasks
 
 
