@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from helpdesk import selectors
 from helpdesk.console.context import request_context
 from helpdesk.mail.selectors import attachments_by_message
-from helpdesk.models import Event
+from helpdesk.models import Event, Request
 from realtime import presence as presence_store
 from workflows import permissions
 
@@ -57,8 +57,13 @@ def topics_for(message):
 
 
 def render_batch(request_id, event_ids, topics, viewers=()):
-    """The pushes for each watched topic; `viewers` are the users with the request open."""
-    req = selectors.request_with_context(request_id)
+    """The pushes for each watched topic; `viewers` are the users with the request open.
+    Only the staff push shows the customer, department and assignee: without a staff page
+    watching, the request is read alone."""
+    if any(topic.startswith("request:") for topic in topics):
+        req = selectors.request_with_context(request_id)
+    else:
+        req = Request.objects.get(pk=request_id)
     events = selectors.timeline(req, event_ids=event_ids)
     if not events:
         return []
