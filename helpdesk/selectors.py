@@ -212,13 +212,12 @@ def other_requests(request, viewer):
     )
 
 
-def requests_with_open_tasks(queryset):
-    return queryset.prefetch_related(
-        Prefetch(
-            "tasks",
-            queryset=DepartmentTask.objects.filter(status__in=ACTIVE_TASK_STATES).select_related(
-                "department"
-            ),
-            to_attr="open_tasks",
-        )
+def requests_with_open_tasks(queryset, task_fields=None):
+    """Each request's open tasks as `open_tasks`, with their departments, in one query;
+    `task_fields` loads only those columns of each task (a list that shows a few)."""
+    tasks = DepartmentTask.objects.filter(status__in=ACTIVE_TASK_STATES).select_related(
+        "department"
     )
+    if task_fields:
+        tasks = tasks.only(*task_fields)
+    return queryset.prefetch_related(Prefetch("tasks", queryset=tasks, to_attr="open_tasks"))

@@ -9,14 +9,14 @@ assignee joined in), one for the open tasks of those rows and two for their SLA 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 
 from helpdesk import search, selectors
-from helpdesk.models import Department, DepartmentTask, Priority
+from helpdesk.models import Department, Priority
 from helpdesk.pagination import keyset_page
 from workflows import permissions
 from workflows.sla import selectors as sla
-from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES, RequestStatus
+from workflows.states import ACTIVE_REQUEST_STATES, RequestStatus
 
 PAGE_SIZE = 50
 ACTIVE = Q(status__in=ACTIVE_REQUEST_STATES)
@@ -34,13 +34,7 @@ ROW_FIELDS = (
     "assignee__first_name",
     "assignee__last_name",
 )
-OPEN_TASKS = Prefetch(
-    "tasks",
-    queryset=DepartmentTask.objects.filter(status__in=ACTIVE_TASK_STATES)
-    .select_related("department")
-    .only("status", "request", "instructions", "department__name"),
-    to_attr="open_tasks",
-)
+TASK_FIELDS = ("status", "request", "instructions", "department__name")
 
 
 def _visible(user):
@@ -172,10 +166,9 @@ def page(user, queue, filters, cursor):
     """One page of the queue's rows, each with its open tasks, its most urgent SLA badge and
     when it last changed (a selectors.Moment)."""
     rows = filters.apply(queue.rows(user).filter(queue.holds(user)))
-    rows = (
-        rows.select_related("customer__organisation", "department", "assignee")
-        .only(*ROW_FIELDS)
-        .prefetch_related(OPEN_TASKS)
+    rows = selectors.requests_with_open_tasks(
+        rows.select_related("customer__organisation", "department", "assignee").only(*ROW_FIELDS),
+        task_fields=TASK_FIELDS,
     )
     result = keyset_page(
         rows, cursor, key=queue.key, size=PAGE_SIZE, newest_first=queue.newest_first
