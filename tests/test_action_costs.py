@@ -5,12 +5,16 @@ shape of their SQL so a change that quietly adds a statement or a full-row write
 """
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from helpdesk.models import Event, Request
-from tests.test_sla_clocks import make_policy, office_calendar
+from helpdesk.webhooks.models import WebhookEndpoint
+from helpdesk.webhooks.tasks import deliver_webhooks
+from tests.test_sla_clocks import H, make_policy, office_calendar
 from workflows import actions
+from workflows.models import Clock
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +68,57 @@ def test_a_status_change_names_the_departments_only_while_they_hold_the_request(
     assert waiting["departments"] == ["Finance"]
     assert answered["new"] == "open" and "departments" not in answered
     assert Request.objects.get(pk=request.pk).status == "open"
+
+
+# Configuration every action consults (workflows.config) -------------------------------------
+
+
+def queued_deliveries():
+    return DBTaskResult.objects.filter(task_path=deliver_webhooks.module_path).count()
+
+
+def test_policies_and_endpoints_are_read_once_per_change_not_once_per_action(
+    request_in, agent, departments
+):
+    make_policy()
+    first, second = request_in("open"), request_in("open")
+    actions.reply(first.pk, agent, "On it.")  # loads this process's copy
+    with CaptureQueriesContext(connection) as queries:
+        actions.reply(second.pk, agent, "On it.")
+    assert not statements(queries, "workflows_slapolicy", "SELECT")
+    assert not statements(queries, "webhooks_webhookendpoint", "SELECT")
+
+
+def test_an_action_uses_an_endpoint_or_policy_from_the_moment_it_is_saved(
+    request_in, agent, receiver
+):
+    request = request_in("open")
+    actions.add_internal_note(request.pk, agent, "Before any endpoint.")
+    assert queued_deliveries() == 0
+    endpoint = WebhookEndpoint.objects.create(url=receiver.url(), scope="staff")
+    actions.add_internal_note(request.pk, agent, "Seen by the endpoint.")
+    assert queued_deliveries() == 1
+    endpoint.active = False
+    endpoint.save()
+    actions.add_internal_note(request.pk, agent, "Not any more.")
+    assert queued_deliveries() == 1
+
+    make_policy(first_response=3 * H)
+    answered = request_in("open")
+    actions.reply(answered.pk, agent, "Any news?")
+    actions.customer_reply(answered.pk, answered.customer, "Still broken.")
+    assert Clock.objects.filter(request=answered, metric="next_response").exists()
+
+
+def test_a_rolled_back_change_leaves_no_copy_behind(request_in, agent, receiver):
+    """The token is random: a counter would give the next change the number the rolled-back
+    one had, and this process would take its copy (with the endpoint) for current."""
+    request = request_in("open")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        WebhookEndpoint.objects.create(url=receiver.url(), scope="staff")
+        actions.add_internal_note(request.pk, agent, "Inside the change.")
+        raise RuntimeError("roll it back")
+    make_policy()  # the next change
+    actions.add_internal_note(request.pk, agent, "After it.")
+    assert queued_deliveries() == 0
+    assert not WebhookEndpoint.objects.exists()

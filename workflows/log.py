@@ -12,7 +12,7 @@ from django_fsm import can_proceed
 
 from helpdesk.models import Event, Request
 from helpdesk.selectors import departments_holding
-from workflows import sla
+from workflows import config, sla
 from workflows.errors import Conflict, NotFound
 from workflows.states import ACTIVE_REQUEST_STATES, RequestStatus
 
@@ -23,9 +23,10 @@ INTERNAL = Event.Visibility.INTERNAL
 class Change:
     """A request locked for one action, and the events that action writes."""
 
-    def __init__(self, request, actor):
+    def __init__(self, request, actor, config):
         self.request = request
         self.actor = actor
+        self.config = config  # workflows.config.Config, as of the lock
         self.events = []
         self._loaded = _field_values(request)
 
@@ -149,7 +150,11 @@ def changing(request_id, actor, *, expected_seq=None):
 
     with transaction.atomic():
         try:
-            request = Request.objects.select_for_update().get(pk=request_id)
+            request = (
+                Request.objects.select_for_update()
+                .annotate(config_token=config.token_column())
+                .get(pk=request_id)
+            )
         except Request.DoesNotExist:
             raise NotFound("No such request.") from None
         if expected_seq is not None and int(expected_seq) != request.last_event_seq:
@@ -158,7 +163,7 @@ def changing(request_id, actor, *, expected_seq=None):
                 current_state=request.status,
                 allowed=allowed_actions(request),
             )
-        change = Change(request, actor)
+        change = Change(request, actor, config.at(request.config_token))
         yield change
         if change.events:
             Event.objects.bulk_create(change.events)
@@ -166,6 +171,6 @@ def changing(request_id, actor, *, expected_seq=None):
             request.save(update_fields=change.changed_fields())
             # Jobs share the database, so they commit or roll back with the events; the live
             # publish waits for the commit. A rolled-back action triggers none of them.
-            enqueue_webhooks(change.events)
+            enqueue_webhooks(change.events, change.config.webhook_endpoints)
             enqueue_customer_mail(change.events)
             publish_after_commit(request, change.events)

@@ -5,6 +5,7 @@ Configuration is edited in the admin; clocks and fired steps are written only by
 workflows actions (SLA steps, an assignment by a colleague).
 """
 
+import uuid
 from datetime import timedelta
 from zoneinfo import available_timezones
 
@@ -443,3 +444,14 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.text
+
+
+class ConfigVersion(models.Model):
+    """One row whose token changes whenever SLA policies or webhook endpoints do (see
+    workflows.config). A random token rather than a counter: a rolled-back change must never
+    leave a number that a later change reuses while a process still holds the copy it named."""
+
+    token = models.UUIDField(default=uuid.uuid4)
+
+    def __str__(self):
+        return str(self.token)

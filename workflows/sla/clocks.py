@@ -258,7 +258,7 @@ def on_change(change):
     relevant = [e for e in change.events if e.type in HANDLERS]
     if not relevant:
         return
-    clocks = RequestClocks(change.request)
+    clocks = RequestClocks(change.request, Rules(change.config))
     for event in relevant:
         HANDLERS[event.type](clocks, event.payload)
     clocks.save()

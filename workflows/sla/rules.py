@@ -5,19 +5,21 @@ a recompute), so each table is read once per batch and never once per row."""
 from functools import cached_property
 
 from helpdesk.models import Customer
-from workflows.models import EscalationStep, SLAPolicy
+from workflows import config
+from workflows.models import EscalationStep
 from workflows.sla.calendars import schedules_for
 
 
 class Rules:
-    def __init__(self):
+    def __init__(self, config=None):
+        self._config = config  # workflows.config.Config; read when needed if not given
         self._schedules = {}
         self._steps = {}
         self._tiers = {}
 
     @cached_property
     def policies(self):
-        return list(SLAPolicy.objects.filter(active=True).order_by("position", "pk"))
+        return (self._config or config.current()).policies
 
     def _tier(self, request):
         if request.customer_id not in self._tiers:
