@@ -8,6 +8,7 @@ import time_machine
 from django.db import connection
 from django.template import engines
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from helpdesk import pagination, search, selectors
@@ -150,11 +151,53 @@ def test_full_text_search_on_postgres_stems_and_uses_the_gin_indexes(
     visible = Request.objects.all()
     assert list(search.matching(visible, "refunds").values_list("pk", flat=True)) == [refund.pk]
     assert list(search.matching(visible, "invoice").values_list("pk", flat=True)) == [note.pk]
+    with CaptureQueriesContext(connection) as queries:
+        search.matching(visible, "refund")
+    (hits,) = queries.captured_queries
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
-        plan = search.matching(visible, "refund").explain()
+        cursor.execute(f"EXPLAIN {hits['sql']}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
     assert "request_search" in plan and "message_search" in plan
+
+
+def matched(queryset):
+    return list(queryset.order_by("-updated_at", "-pk").values_list("pk", flat=True))
+
+
+def test_search_reads_few_hits_as_a_list_and_many_by_how_common_they_are_in_the_queue(
+    monkeypatch, agent, customer, departments
+):
+    """Each way of searching (search.matching) finds the same requests: a short list of hits,
+    the queue read in order testing each row (the word is common in it; PostgreSQL only), or
+    the queue joined with every hit (common elsewhere, rare in this queue)."""
+    support, finance = departments["support"], departments["finance"]
+    ours = [open_request(customer, support, f"Damaged parcel {n}") for n in range(4)]
+    actions.add_internal_note(ours[0].pk, agent, "Second parcel damaged too")
+    quiet = [open_request(customer, support, f"Question {n}") for n in range(4)]
+    theirs = [open_request(customer, finance, f"Damaged invoice {n}") for n in range(4)]
+    support_queue = Request.objects.filter(department=support)
+    expected = matched(Request.objects.filter(pk__in=[r.pk for r in ours]))
+
+    monkeypatch.setattr(search, "FEW", 10)  # 9 hits: a list
+    found = search.matching(support_queue, "damaged")
+    assert "UNION" not in str(found.query) and "EXISTS" not in str(found.query)
+    assert matched(found) == expected
+
+    monkeypatch.setattr(search, "FEW", 3)  # more hits than that
+    monkeypatch.setattr(search, "SAMPLE", 8)
+    monkeypatch.setattr(search, "COMMON", 4)  # 4 of the 8 newest support requests match
+    found = search.matching(support_queue, "damaged")
+    if connection.vendor == "postgresql":
+        assert "EXISTS" in str(found.query)  # read in order, each row tested
+    assert matched(found) == expected
+
+    monkeypatch.setattr(search, "COMMON", 5)  # not common enough in this queue
+    found = search.matching(support_queue, "damaged")
+    assert "UNION" in str(found.query)
+    assert matched(found) == expected
+    assert {r.pk for r in quiet + theirs}.isdisjoint(matched(found))
 
 
 def test_keyset_pages_walk_every_row_once_even_with_equal_times(
