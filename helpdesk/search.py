@@ -30,12 +30,13 @@ def matching(queryset, text):
     """`queryset` narrowed to requests that mention `text`; "#42" or "42" also finds #42.
 
     How depends on how many requests mention it. The first FEW + 1 hits are read through the
-    indexes: a search with no more is narrowed to exactly those (a short list PostgreSQL looks
-    up row by row). Otherwise, if a sample shows the text common in this queue (`_common`), the
-    queue is read in its own order testing each row, which stops as soon as a page is full;
-    if not, the queue is joined with all of its hits (`pk IN (hits UNION hits ...)`, each part
-    read through its own index). Parts joined by OR in one query cannot be estimated, and
-    PostgreSQL then walks the whole queue in order for a word nobody used.
+    indexes (one UNION ALL of the parts, which stops reading early). A search with no more is
+    narrowed to those of its hits that are in the queue, found first without ordering: left to
+    order and limit the page itself, PostgreSQL walks the queue newest first hoping to meet
+    the hits soon, and reads all of it when they are far back or in other queues. A common word
+    has tens of thousands of hits: if a sample shows it common in this queue too (`_common`),
+    the queue is read in its own order testing each row, which stops as soon as a page is
+    full; if not, the queue is joined with all of its hits.
     """
     text = (text or "").strip()[:MAX_LENGTH]
     if not text:
@@ -47,15 +48,16 @@ def matching(queryset, text):
     if number is not None:
         parts.append(Request.objects.filter(pk=number).values_list("pk", flat=True))
     parts = [part.order_by() for part in parts]  # a part of a UNION cannot be ordered
-    first = list(parts[0].union(*parts[1:], all=True)[: FEW + 1])  # ALL: stops reading early
+    first = list(parts[0].union(*parts[1:], all=True)[: FEW + 1])
     if len(first) <= FEW:
-        return queryset.filter(pk__in=set(first))
+        in_queue = queryset.filter(pk__in=set(first)).order_by().values_list("pk", flat=True)
+        return queryset.filter(pk__in=list(in_queue))
     if settings.IS_POSTGRES and _common(queryset, query, number):
         return queryset.alias(document=request_document()).filter(_row_test(query, number))
     return queryset.filter(pk__in=parts[0].union(*parts[1:]))
 
 
-FEW = 200
+FEW = 5_000
 # At least COMMON of the queue's newest SAMPLE requests match: reading the queue in order then
 # finds a page of 50 within about 500 rows (testing a row costs about 0.1 ms; the sample stops
 # at its COMMONth match).

@@ -153,7 +153,8 @@ def test_full_text_search_on_postgres_stems_and_uses_the_gin_indexes(
     assert list(search.matching(visible, "invoice").values_list("pk", flat=True)) == [note.pk]
     with CaptureQueriesContext(connection) as queries:
         search.matching(visible, "refund")
-    (hits,) = queries.captured_queries
+    hits = queries.captured_queries[0]  # then which of them the queue holds
+    assert "UNION ALL" in hits["sql"]
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         cursor.execute(f"EXPLAIN {hits['sql']}")
