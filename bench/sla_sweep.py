@@ -39,7 +39,18 @@ def run(smoke: bool) -> list[dict]:
             raise Rollback
     except Rollback:
         pass
+    _reclaim()
     return figures
+
+
+def _reclaim():
+    """A rolled-back insert leaves its rows dead in the tables: 1,000,000 of them in the
+    request table, ten times its size, which every later part (or a re-run of the pages on the
+    same data) would then read through. VACUUM frees them and cuts the tail they fill off."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {Request._meta.db_table}, {Clock._meta.db_table}")
 
 
 # Data --------------------------------------------------------------------------------------
