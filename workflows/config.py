@@ -58,5 +58,4 @@ def at(token):
 @receiver([post_save, post_delete], sender=SLAPolicy)
 @receiver([post_save, post_delete], sender=WebhookEndpoint)
 def changed(sender, **kwargs):
-    if not ConfigVersion.objects.filter(pk=ROW).update(token=uuid.uuid4()):
-        ConfigVersion.objects.update_or_create(pk=ROW, defaults={"token": uuid.uuid4()})
+    ConfigVersion.objects.update_or_create(pk=ROW, defaults={"token": uuid.uuid4()})

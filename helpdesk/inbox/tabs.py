@@ -112,7 +112,7 @@ def row_values(task, reader):
         "sla_badge": task.sla_badge,
         "overdue": task.overdue,
         "created": task.created,
-        "created_by": permissions.staff_name(task.created_by) if task.created_by else "System",
+        "created_by": task.created_by,  # named by the staff_name filter ("System" when None)
         "due": task.due,
         "finished": task.finished,
     }
