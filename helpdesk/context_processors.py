@@ -1,6 +1,7 @@
 from functools import partial
 
 from helpdesk.models import DepartmentTask
+from realtime import counts
 from workflows import permissions
 from workflows.sla.selectors import unread_count
 
@@ -13,10 +14,14 @@ def nav(request):
     return {
         "nav": {
             "console": permissions.uses_console(user),
-            "inbox_count": DepartmentTask.objects.filter(
-                department_id__in=permissions.department_ids(user), status="open"
-            ).count(),
+            "inbox_count": counts.kept(f"inbox-badge:{user.pk}", partial(_unclaimed, user)),
             # Called by the template only where the top bar is drawn, not for htmx fragments.
             "unread": partial(unread_count, user),
         }
     }
+
+
+def _unclaimed(user):
+    return DepartmentTask.objects.filter(
+        department_id__in=permissions.department_ids(user), status="open"
+    ).count()

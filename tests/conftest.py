@@ -16,6 +16,14 @@ def _need(condition, reason):
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_counts():
+    """Counts kept by an earlier test (whose rows were rolled back) are not this test's."""
+    from realtime import counts
+
+    counts.events_published()
+
+
 @pytest.fixture
 def requires_postgres():
     _need(settings.IS_POSTGRES, "this test needs PostgreSQL (set DATABASE_URL)")

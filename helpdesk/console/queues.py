@@ -15,6 +15,7 @@ from django.utils.text import Truncator
 from helpdesk import search, selectors
 from helpdesk.models import Department, Priority
 from helpdesk.pagination import keyset_page
+from realtime.counts import kept as counts_kept
 from workflows import permissions
 from workflows.sla import selectors as sla
 from workflows.states import ACTIVE_REQUEST_STATES, RequestStatus, TaskStatus
@@ -149,16 +150,20 @@ def counts(user):
     """[(queue, count)] for the sidebar: one query over the user's active requests, each queue
     counted by what narrows it (testing the status again for every row and queue was a third
     of the query's time). The resolved & closed archive only grows and counting it would read
-    all of it: no count."""
+    all of it: no count. Kept between events (realtime.counts)."""
+    totals = counts_kept(f"console-counts:{user.pk}", lambda: _count(user))
+    return [(queue, totals.get(queue.slug)) for queue in QUEUES]
+
+
+def _count(user):
     counted = [queue for queue in QUEUES if queue.counted]
-    totals = (
+    return (
         permissions.visible_requests(user)
         .filter(ACTIVE)
         .aggregate(
             **{queue.slug: Count("pk", filter=queue.narrows(user) or None) for queue in counted}
         )
     )
-    return [(queue, totals.get(queue.slug)) for queue in QUEUES]
 
 
 def page(user, queue, filters, cursor):

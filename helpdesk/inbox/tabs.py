@@ -15,6 +15,7 @@ from django.utils.text import Truncator
 from helpdesk.models import Department, DepartmentTask
 from helpdesk.pagination import keyset_page
 from helpdesk.selectors import Moment
+from realtime.counts import kept as counts_kept
 from workflows import permissions
 from workflows.sla import selectors as sla
 from workflows.states import ACTIVE_TASK_STATES, TaskStatus
@@ -70,12 +71,16 @@ def department_tasks(user):
     return DepartmentTask.objects.filter(department_id__in=permissions.department_ids(user))
 
 
-def counts(user, now=None):
-    now = now or timezone.now()
-    totals = department_tasks(user).aggregate(
+def counts(user):
+    """[(tab, count)], kept between events (realtime.counts)."""
+    totals = counts_kept(f"inbox-counts:{user.pk}", lambda: _count(user, timezone.now()))
+    return [(tab, totals[tab.slug]) for tab in TABS]
+
+
+def _count(user, now):
+    return department_tasks(user).aggregate(
         **{tab.slug: Count("pk", filter=tab.holds(user, now)) for tab in TABS}
     )
-    return [(tab, totals[tab.slug]) for tab in TABS]
 
 
 def page(user, tab, cursor, now=None):
