@@ -50,8 +50,8 @@ def matching(queryset, text):
     parts = [part.order_by() for part in parts]  # a part of a UNION cannot be ordered
     first = list(parts[0].union(*parts[1:], all=True)[: FEW + 1])
     if len(first) <= FEW:
-        in_queue = queryset.filter(pk__in=set(first)).order_by().values_list("pk", flat=True)
-        return queryset.filter(pk__in=list(in_queue))
+        in_queue = queryset.filter(pk__any=set(first)).order_by().values_list("pk", flat=True)
+        return queryset.filter(pk__any=list(in_queue))
     if settings.IS_POSTGRES and _common(queryset, query, number):
         return queryset.alias(document=request_document()).filter(_row_test(query, number))
     return queryset.filter(pk__in=parts[0].union(*parts[1:]))
