@@ -153,8 +153,8 @@ def test_full_text_search_on_postgres_stems_and_uses_the_gin_indexes(
     assert list(search.matching(visible, "invoice").values_list("pk", flat=True)) == [note.pk]
     with CaptureQueriesContext(connection) as queries:
         search.matching(visible, "refund")
-    hits = queries.captured_queries[0]  # then which of them the queue holds
-    assert "UNION ALL" in hits["sql"]
+    estimate, hits = queries.captured_queries[:2]  # then which of them the queue holds
+    assert estimate["sql"].startswith("EXPLAIN") and "UNION ALL" in hits["sql"]
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         cursor.execute(f"EXPLAIN {hits['sql']}")
@@ -172,7 +172,8 @@ def test_search_reads_few_hits_as_a_list_and_many_by_how_common_they_are_in_the_
 ):
     """Each way of searching (search.matching) finds the same requests: a short list of hits,
     the queue read in order testing each row (the word is common in it; PostgreSQL only), or
-    the queue joined with every hit (common elsewhere, rare in this queue)."""
+    the queue joined with every hit (common elsewhere, rare in this queue), with or without
+    reading the first hits."""
     support, finance = departments["support"], departments["finance"]
     ours = [open_request(customer, support, f"Damaged parcel {n}") for n in range(4)]
     actions.add_internal_note(ours[0].pk, agent, "Second parcel damaged too")
@@ -199,6 +200,12 @@ def test_search_reads_few_hits_as_a_list_and_many_by_how_common_they_are_in_the_
     assert "UNION" in str(found.query)
     assert matched(found) == expected
     assert {r.pk for r in quiet + theirs}.isdisjoint(matched(found))
+
+    monkeypatch.setattr(search, "FEW", 10)  # few hits, but PostgreSQL estimates many:
+    monkeypatch.setattr(search, "MANY", 0)  # they are not read first
+    found = search.matching(support_queue, "damaged")
+    assert ("UNION" in str(found.query)) == (connection.vendor == "postgresql")
+    assert matched(found) == expected
 
 
 def test_keyset_pages_walk_every_row_once_even_with_equal_times(
