@@ -196,6 +196,9 @@ class DepartmentTask(TaskStateMachine):
     """A piece of a request handed to a department; several can be open at once."""
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="tasks")
+    # The request's customer, which never changes: the customer panel lists a customer's open
+    # tasks from an index of its own instead of going through every request they ever made.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tasks")
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="tasks")
     instructions = models.TextField()
     due_at = models.DateTimeField(null=True, blank=True)
@@ -224,6 +227,11 @@ class DepartmentTask(TaskStateMachine):
                 fields=["department", "-created_at", "-id"],
                 condition=Q(status__in=["open", "claimed"]),
                 name="task_open_recent",
+            ),
+            models.Index(
+                fields=["customer", "-created_at", "-id"],
+                condition=Q(status__in=["open", "claimed"]),
+                name="task_open_by_customer",
             ),
         ]
 

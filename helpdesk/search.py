@@ -36,10 +36,9 @@ def matching(queryset, text):
     early). A search with no more is narrowed to those of its hits that are in the queue, found
     first without ordering: left to order and limit the page itself, PostgreSQL walks the queue
     newest first hoping to meet the hits soon, and reads all of it when they are far back or in
-    other queues. A common word
-    has tens of thousands of hits: if a sample shows it common in this queue too (`_common`),
-    the queue is read in its own order testing each row, which stops as soon as a page is
-    full; if not, the queue is joined with all of its hits.
+    other queues. A common word has tens of thousands of hits: if a sample shows it common in
+    this queue too (`_common`), the queue is read in its own order testing each row, which
+    stops as soon as a page is full; if not, the queue is joined with all of its hits.
     """
     text = (text or "").strip()[:MAX_LENGTH]
     if not text:

@@ -186,10 +186,11 @@ def customer_context(request, viewer):
         "openable": {r.pk for r in open_requests + past_requests if r.openable},
         "facts": list(facts.order_by("-observed_at")[:RECENT_LIMIT]),
         "tasks_elsewhere": list(
-            DepartmentTask.objects.filter(request__customer=customer, status__in=ACTIVE_TASK_STATES)
+            DepartmentTask.objects.filter(customer=customer, status__in=ACTIVE_TASK_STATES)
             .exclude(request=request)
-            .select_related("department", "request")
-            .order_by("-created_at")[:RECENT_LIMIT]
+            .select_related("department")
+            .only("instructions", "request_id", "department__name")
+            .order_by("-created_at", "-id")[:RECENT_LIMIT]
         ),
     }
 

@@ -174,3 +174,35 @@ def test_the_customer_panel_holds_the_newest_open_and_past_requests_and_admins_o
     assert context["openable"] == set(open_ones[2:] + closed[2:])
     # Finance's own requests, nothing handed to support: named, never linked.
     assert selectors.customer_context(new_request, make_staff("agent2"))["openable"] == set()
+
+
+def test_the_customer_panel_lists_the_customers_open_tasks_on_their_other_requests(
+    agent, clerk, customer, departments, new_request
+):
+    from helpdesk.models import Customer
+
+    def request_of(who, subject):
+        return actions.open_request(
+            customer=who, subject=subject, body="b", department=departments["support"]
+        )
+
+    def hand(request, instructions):
+        return actions.hand_off(
+            request.pk, agent, department=departments["finance"], instructions=instructions
+        )
+
+    hand(new_request, "On this very request")
+    other = request_of(customer, "Another of theirs")
+    handed = [hand(other, f"Open {n}") for n in range(selectors.RECENT_LIMIT + 1)]
+    done = hand(other, "Answered already")
+    actions.claim_task(done.pk, clerk)
+    actions.complete_task(done.pk, clerk, answer="Done.")
+    stranger = Customer.objects.create(name="Stranger", email="s@example.com")
+    hand(request_of(stranger, "Someone else's"), "Not this customer's")
+
+    listed = selectors.customer_context(new_request, agent)["tasks_elsewhere"]
+    assert [t.pk for t in listed] == [t.pk for t in handed[::-1][: selectors.RECENT_LIMIT]]
+    html = _staff(agent).get(f"/console/r/{new_request.pk}/").content.decode()
+    panel = html[html.index('id="customer-panel"') :].split("</section>")[0]
+    assert f"Finance: Open {selectors.RECENT_LIMIT} <span" in panel and f"(#{other.pk})" in panel
+    assert "Not this customer's" not in panel and "On this very request" not in panel

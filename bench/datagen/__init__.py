@@ -246,8 +246,8 @@ MESSAGE_COLUMNS = [
     "created_at",
 ]  # fmt: skip
 TASK_COLUMNS = [
-    "id", "status", "request_id", "department_id", "instructions", "due_at", "assignee_id",
-    "created_by_id", "answer", "created_at", "updated_at", "finished_at",
+    "id", "status", "request_id", "customer_id", "department_id", "instructions", "due_at",
+    "assignee_id", "created_by_id", "answer", "created_at", "updated_at", "finished_at",
 ]  # fmt: skip
 EVENT_COLUMNS = [
     "request_id", "seq", "type", "actor_id", "visibility", "payload", "created_at",
@@ -334,8 +334,9 @@ def _one_request(rng, script, request_id, owners, owner_weights, customers, anch
         due = times[t.created_step - 1] + t.due_in if t.due_in else None
         finished = times[t.finished_step - 1] if t.finished_step else None
         rows["tasks"].append(
-            (t.id, t.status, request_id, t.department[0], t.instructions, due, t.assignee,
-             t.created_by, t.answer, times[t.created_step - 1], times[t.updated_step - 1], finished)
+            (t.id, t.status, request_id, customer[0], t.department[0], t.instructions, due,
+             t.assignee, t.created_by, t.answer, times[t.created_step - 1],
+             times[t.updated_step - 1], finished)
         )  # fmt: skip
     rows["events"].extend(event_rows(life, times))
     return life

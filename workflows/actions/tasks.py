@@ -22,6 +22,7 @@ def hand_off(request_id, actor, *, department, instructions, due_at=None, expect
         require(permissions.can_work_request(actor, request), "You cannot hand off this request.")
         task = DepartmentTask.objects.create(
             request=request,
+            customer_id=request.customer_id,
             department=department,
             instructions=instructions,
             due_at=due_at,
