@@ -9,7 +9,7 @@ from django.db import connection
 from django.template import engines
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from helpdesk import pagination, search, selectors
 from helpdesk.console import queues
@@ -304,13 +304,15 @@ def test_every_queue_page_renders_for_an_admin_without_departments(db, board):
         datetime(2025, 12, 31, 9, 0, tzinfo=UTC),  # a year before "now"
     ],
 )
-def test_a_moment_reads_as_the_date_filters_would(value):
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_moment_reads_as_the_date_filters_would(value, language):
     """Rows and timeline entries show selectors.Moment in place of |date and |naturaltime."""
     filters = engines["django"].from_string(
         "{% load humanize %}{{ v|date:'c' }}|{{ v|date:'j M Y, H:i' }}|{{ v|date:'j M, H:i' }}|"
         "{{ v|date:'D j M, H:i' }}|{{ v|naturaltime }}"
     )
-    with time_machine.travel(datetime(2026, 12, 1, 12, tzinfo=UTC), tick=False):
+    travel = time_machine.travel(datetime(2026, 12, 1, 12, tzinfo=UTC), tick=False)
+    with travel, translation.override(language):
         moment = selectors.Moment(value)
         shown = f"{moment.iso}|{moment.full}|{moment.short}|{moment.with_weekday}|{moment.ago}"
         assert shown == filters.render({"v": value})
