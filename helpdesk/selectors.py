@@ -1,12 +1,14 @@
 """Read-side queries for the pages and the live fragments: a constant number of SQL queries
 however long the history, so a live update and a fresh page load cost the same to render."""
 
+import unicodedata
 from functools import cached_property
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
+from django.utils.text import Truncator
 
 from helpdesk.models import ContextFact, DepartmentTask, Event, Goal, Message, Request
 from workflows import permissions
@@ -60,6 +62,14 @@ class Moment:
     @cached_property
     def ago(self):
         return naturaltime(self.value)
+
+
+def shortened(text, length):
+    """What Truncator(text).chars(length) gives, without its work (about 40 us) for a text
+    that already fits, as most do: fifty rows of two such texts each."""
+    if len(text) <= length and unicodedata.is_normalized("NFC", text):
+        return text
+    return Truncator(text).chars(length)
 
 
 def request_with_context(pk, queryset=None):

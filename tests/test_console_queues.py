@@ -10,6 +10,7 @@ from django.template import engines
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from django.utils.text import Truncator
 
 from helpdesk import pagination, search, selectors
 from helpdesk.console import queues
@@ -316,3 +317,11 @@ def test_a_moment_reads_as_the_date_filters_would(value, language):
         moment = selectors.Moment(value)
         shown = f"{moment.iso}|{moment.full}|{moment.short}|{moment.with_weekday}|{moment.ago}"
         assert shown == filters.render({"v": value})
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "short", "x" * 10, "x" * 11, "A longer line of text that goes on", "Cafe\u0301 au lait"],
+)
+def test_shortened_gives_what_truncator_gives(text):
+    assert selectors.shortened(text, 10) == Truncator(text).chars(10)

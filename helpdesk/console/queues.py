@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from django.db.models import Count, Q
-from django.utils.text import Truncator
 
 from helpdesk import search, selectors
 from helpdesk.models import Department, Priority
@@ -203,7 +202,7 @@ def row_values(request, badge):
             {
                 "status": task.status,
                 "status_label": TaskStatus(task.status).label,
-                "instructions": Truncator(task.instructions).chars(80),
+                "instructions": selectors.shortened(task.instructions, 80),
                 "department": task.department.name,
             }
             for task in request.open_tasks

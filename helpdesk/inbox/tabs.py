@@ -10,11 +10,10 @@ from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.text import Truncator
 
 from helpdesk.models import Department, DepartmentTask
 from helpdesk.pagination import keyset_page
-from helpdesk.selectors import Moment
+from helpdesk.selectors import Moment, shortened
 from realtime.counts import kept as counts_kept
 from workflows import permissions
 from workflows.sla import selectors as sla
@@ -107,10 +106,10 @@ def row_values(task, reader):
         "pk": task.pk,
         "status": task.status,
         "status_label": TaskStatus(task.status).label,
-        "instructions": Truncator(task.instructions).chars(110),
+        "instructions": shortened(task.instructions, 110),
         "department": task.department.name,
         "request_id": task.request_id,
-        "subject": Truncator(request.subject).chars(70),
+        "subject": shortened(request.subject, 70),
         "customer": customer.name,
         "organisation": customer.organisation.name if customer.organisation else "",
         "claimed_by": claimed_by,
