@@ -15,6 +15,8 @@ class AnyOf(In):
     lookup_name = "any"
 
     def as_postgresql(self, compiler, connection):
+        if not self.rhs_is_direct_value():  # a subquery stays one
+            return self.as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = [value for value in self.rhs if value is not None]
         return f"{lhs} = ANY(%s)", (*lhs_params, values)

@@ -22,6 +22,7 @@ def customers():
         lambda pks: [pks[0], None, str(pks[2])],  # None is left out; "3" is prepared as 3
         lambda pks: [],
         lambda pks: [max(pks) + 1000],
+        lambda pks: Customer.objects.filter(pk__in=pks[:2]).values("pk"),  # a subquery
     ],
 )
 def test_any_finds_what_in_finds(customers, wanted):
