@@ -16,7 +16,7 @@ def nav(request):
             "console": permissions.uses_console(user),
             "inbox_count": counts.kept(f"inbox-badge:{user.pk}", partial(_unclaimed, user)),
             # Called by the template only where the top bar is drawn, not for htmx fragments.
-            "unread": partial(unread_count, user),
+            "unread": partial(counts.kept, f"unread:{user.pk}", partial(unread_count, user)),
         }
     }
 

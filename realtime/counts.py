@@ -1,11 +1,11 @@
 """Counts that the lists show, kept until the next published event.
 
 A console sidebar counts every active request its reader may see (about 10 ms of SQL at
-100,000 requests), the inbox its tabs likewise; neither depends on the page, the filters or
-the search text, yet every page turn, filter change and search keystroke asked for them
-again. Between two events they cannot change, so each is kept with a token that `publish`
-replaces before it tells the live lists to refresh: a count read under the old token is never
-served again, and the lists' refresh counts afresh.
+100,000 requests), the inbox its tabs likewise, and the top bar its badges; none depends on
+the page, the filters or the search text, yet every page turn, filter change and search
+keystroke asked for them again. Between two events they cannot change, so each is kept with
+a token that `publish` replaces before it tells the live lists to refresh: a count read under
+the old token is never served again, and the lists' refresh counts afresh.
 
 The token is read before the count it guards: a count taken around a commit is kept under
 the token of before, which that commit's publish replaces. A count is kept for at most
@@ -24,7 +24,8 @@ TIMEOUT = 10  # seconds
 
 
 def events_published():
-    """Every count kept so far is stale: called for each published batch of events."""
+    """Every count kept so far is stale: called for each published batch of events (and when
+    notifications are marked read, which no event records)."""
     cache.set(TOKEN_KEY, secrets.token_hex(8), None)
 
 

@@ -1,4 +1,4 @@
-"""List counts (console sidebar, inbox tabs, the inbox badge) are kept between events:
+"""List counts (console sidebar, inbox tabs, the top bar's badges) are kept between events:
 a page turn or a filter change reuses them, a published event makes the next page count
 again, and none is older than realtime.counts.TIMEOUT."""
 
@@ -58,10 +58,10 @@ def test_console_counts_are_kept_until_an_event_is_published(
     first, response = count(client, "/console/?queue=open")
     assert shown(response, "data-queue")["open"] == 1
 
-    # Another filter, another page: the same counts, without counting again (the sidebar's
-    # and the inbox badge's).
+    # Another filter, another page: the same counts, without counting again (the sidebar's,
+    # the inbox badge's and the unread notifications').
     again, response = count(client, "/console/?queue=open&priority=2")
-    assert again == first - 2
+    assert again == first - 3
     assert shown(response, "data-queue")["open"] == 1
 
     with published():
@@ -85,7 +85,7 @@ def test_inbox_counts_and_badge_are_kept_until_an_event_is_published(
     assert shown(response, "data-tab")["open"] == 1
     assert badge(response) == 1
     again, _ = count(client, "/inbox/")
-    assert again == first - 2  # the tab counts and the unclaimed badge
+    assert again == first - 3  # the tab counts, the unclaimed and the unread badges
 
     with published():
         actions.claim_task(task.pk, clerk)
@@ -116,3 +116,25 @@ def test_counts_are_counted_afresh_when_the_cache_lost_its_token(agent, customer
     cache.delete(counts.TOKEN_KEY)  # Redis restarted, say
     _, response = count(client, "/console/?queue=open")
     assert shown(response, "data-queue")["open"] == 1
+
+
+def test_the_unread_badge_is_kept_until_a_notification_comes_or_is_read(
+    agent, make_staff, customer, departments, published
+):
+    colleague = make_staff("colleague")
+    request = open_in_support(customer, departments, "Help")
+    client = logged_in(agent)
+
+    def unread():
+        _, response = count(client, "/console/?queue=open")
+        found = re.search(r'id="notification-badge"[^>]*>(\d+)<', response.content.decode())
+        return int(found.group(1))
+
+    assert unread() == 0
+    with published():
+        actions.assign(request.pk, colleague, agent)  # a colleague assigns it to the agent
+    assert unread() == 1
+    with published():
+        response = client.post("/console/notifications/read/")
+    assert response.status_code == 302
+    assert unread() == 0

@@ -7,6 +7,7 @@ this one writes the event that says why, so every step shows up live like any ot
 from django.core.mail import send_mass_mail
 from django.db import transaction
 
+from realtime import counts
 from workflows.log import changing
 from workflows.models import Notification
 from workflows.permissions import staff_name
@@ -45,8 +46,12 @@ def notify(request_id, *, event_type, text, users=(), link="", **facts):
 
 
 def mark_notifications_read(user, ids=None):
-    """Mark the user's notifications read (these ids, or all); returns how many changed."""
+    """Mark the user's notifications read (these ids, or all); returns how many changed.
+    No event says so, so the top bar's kept unread count is dropped here, after commit."""
     unread = Notification.objects.filter(user=user, read=False)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
-    return unread.update(read=True)
+    changed = unread.update(read=True)
+    if changed:
+        transaction.on_commit(counts.events_published)
+    return changed
