@@ -6,19 +6,12 @@ import re
 import time
 
 import pytest
-from django.test import Client
 
 from realtime import counts
-from tests.test_query_counts import count
+from tests.test_query_counts import count, logged_in
 from workflows import actions
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def shown(response, attribute):
