@@ -10,10 +10,11 @@ from workflows.log import available_actions
 from workflows.states import ACTIVE_TASK_STATES
 
 
-def request_context(user, req):
+def request_context(user, req, tasks=None):
     """What the request page shows `user`: also what its own-controls GET and the live push
-    render, so a live update and a reload agree."""
-    tasks = selectors.attach_sla_badges(req, selectors.tasks_on_page(req))
+    render, so a live update and a reload agree. A push has read `tasks` already."""
+    if tasks is None:
+        tasks = selectors.attach_sla_badges(req, selectors.tasks_on_page(req))
     can_work = permissions.can_work_request(user, req)
     staff = (
         get_user_model()
