@@ -65,8 +65,23 @@ def render_batch(request_id, event_ids, topics, viewers=()):
     else:
         req = Request.objects.get(pk=request_id)
     events = selectors.timeline(req, event_ids=event_ids)
-    if not events:
-        return []
+    return [push for run in _runs(events) for push in _pushes(req, run, topics, viewers)]
+
+
+def _runs(events):
+    """`events` cut where a seq is skipped. A push says which seq it follows on from, so it
+    must hold no gap: a socket would take the entries around one as all there is. A batch
+    holds one when it was merged or relayed while the event in between was still on its way."""
+    runs = []
+    for event in events:
+        if runs and event.seq == runs[-1][-1].seq + 1:
+            runs[-1].append(event)
+        else:
+            runs.append([event])
+    return runs
+
+
+def _pushes(req, events, topics, viewers):
     pushes = []
     for topic in topics:
         kind = topic.split(":", 1)[0]
@@ -99,11 +114,11 @@ def staff_push(req, events, *, after=None, viewers=None):
         html="".join(parts),
         seq=events[-1].seq,
         after=events[0].seq - 1 if after is None else after,
-        own=None if viewers is None else own_controls(req, viewers, poke),
+        own=None if viewers is None else own_controls(req, tasks, viewers, poke),
     )
 
 
-def own_controls(req, viewers, poke):
+def own_controls(req, tasks, viewers, poke):
     """{user id: buttons, composer and hand-off panel} as the own-controls GET answers them,
     rendered once per permission set instead of fetched once per socket; a viewer who may no
     longer see the request gets nothing (its socket is being closed)."""
@@ -119,7 +134,7 @@ def own_controls(req, viewers, poke):
             req.assignee_id == user.pk,
         )
         if key not in variants:
-            context = request_context(user, req) | {
+            context = request_context(user, req, tasks) | {
                 "user": SimpleNamespace(pk=USER_MARK),
                 "csrf_token": CSRF_MARK,
             }

@@ -104,13 +104,17 @@ class Hub:
 
     # -- delivery -------------------------------------------------------------------
     async def _deliver_forever(self):
-        """One delivery task per process keeps every topic in publish order."""
+        """One delivery task per process keeps every topic in publish order. What queued up
+        while a batch rendered goes out together (see coalesced)."""
         while True:
-            message = await self.queue.get()
-            try:
-                await self.dispatch(message)
-            except Exception:
-                log.exception("live delivery failed for %s", message)
+            messages = [await self.queue.get()]
+            while not self.queue.empty():
+                messages.append(self.queue.get_nowait())
+            for message in coalesced(messages):
+                try:
+                    await self.dispatch(message)
+                except Exception:
+                    log.exception("live delivery failed for %s", message)
 
     async def dispatch(self, message):
         if "access" in message:
@@ -211,6 +215,30 @@ class Hub:
                 await asyncio.sleep(REDIS_RETRY)
             finally:
                 await client.aclose()
+
+
+def coalesced(messages):
+    """`messages` with the event batches of each request merged into its first one.
+
+    Rendering costs per batch, not per event: merged, a process that falls behind renders
+    each busy request once per pass instead of once per action, and catches up. Any other
+    message (an access recheck, a logout, presence) is a barrier nothing is moved across,
+    and a merged batch stays within what a catch-up would send."""
+    merged = []
+    open_batches = {}  # request id -> its batch since the last barrier
+    for message in messages:
+        if "event_ids" not in message:
+            open_batches.clear()
+            merged.append(message)
+            continue
+        batch = open_batches.get(message["request_id"])
+        if batch is None or len(batch["event_ids"]) >= fragments.CATCH_UP_LIMIT:
+            batch = {**message, "event_ids": [], "topics": []}
+            open_batches[message["request_id"]] = batch
+            merged.append(batch)
+        batch["event_ids"] += message["event_ids"]
+        batch["topics"] += [t for t in message.get("topics", ()) if t not in batch["topics"]]
+    return merged
 
 
 hub = Hub()
