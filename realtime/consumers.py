@@ -146,6 +146,8 @@ class LiveSocket(AsyncWebsocketConsumer):
         if push.after > self.last_seq:
             await self.resume(self.last_seq)  # a gap: fetch it from the log, in order
             return
+        if push.first <= self.last_seq:
+            push = push.following(self.last_seq)
         self.last_seq = push.seq
         self.write(push.frame(self.user_id, self.csrf_token))
 

@@ -4,7 +4,7 @@ Rendered once per process and audience (staff, public, list pokes), not once per
 staff viewer's own buttons once per permission set.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType, SimpleNamespace
 
 from django.template.loader import render_to_string
@@ -29,17 +29,45 @@ CSRF_MARK = "nucleus-csrf-0b5e"
 class Push:
     """One message for the sockets of a topic.
 
-    `seq` is the newest event it carries and `after` the newest one a socket must already
-    have for this push to follow on without a gap; lists and presence carry no sequence.
+    `seq` is the newest event it carries, `first` the oldest, and `after` the newest one a
+    socket must already have for this push to follow on without a gap; lists and presence
+    carry no sequence. `entries` are its timeline entries by seq and `tail` what follows
+    them, so that a page already showing some of them gets the rest (`following`).
     `own` maps a staff viewer's user id to their buttons, composer and hand-off panel, and
     None to the poke with which a viewer not rendered for fetches their own.
     """
 
     html: str
     seq: int = 0
+    first: int = 0
     after: int = 0
+    entries: tuple = ()
+    tail: str = ""
     close_unless_token: str = ""
     own: MappingProxyType | None = None
+
+    @classmethod
+    def of_entries(cls, entries, tail, **fields):
+        return cls(
+            html=_timeline_append(entries) + tail,
+            seq=entries[-1][0],
+            first=entries[0][0],
+            entries=entries,
+            tail=tail,
+            **fields,
+        )
+
+    def following(self, seq):
+        """This push for a page that shows `seq` already (a catch-up overtook a merged batch
+        half-way): the entries after it, and the rest."""
+        entries = tuple(entry for entry in self.entries if entry[0] > seq)
+        return replace(
+            self,
+            html=_timeline_append(entries) + self.tail,
+            first=entries[0][0],
+            after=seq,
+            entries=entries,
+        )
 
     def frame(self, user_id=None, csrf_token=""):
         """What one socket is sent: the shared part, then that user's own controls."""
@@ -103,16 +131,16 @@ def staff_push(req, events, *, after=None, viewers=None):
     tasks = selectors.attach_sla_badges(req, selectors.tasks_on_page(req))
     context = {"req": req, "tasks": tasks, "oob": True}
     files = {"attachments": attachments_by_message(req)}  # one query for the whole push
-    parts = [_append_entries("partials/timeline.html#staff_entry", req, events, files)]
-    parts.append(render_to_string("console/request.html#header", context))
+    entries = _entries("partials/timeline.html#staff_entry", req, events, files)
+    parts = [render_to_string("console/request.html#header", context)]
     parts.append(render_to_string("console/request.html#tasks", context))
     parts.append(_seq_marker(events[-1].seq))  # the newest entry this push shows
     poke = render_to_string("console/request.html#actions", context | {"poke": True})
     if viewers is None:
         parts.append(poke)
-    return Push(
-        html="".join(parts),
-        seq=events[-1].seq,
+    return Push.of_entries(
+        entries,
+        "".join(parts),
         after=events[0].seq - 1 if after is None else after,
         own=None if viewers is None else own_controls(req, tasks, viewers, poke),
     )
@@ -153,14 +181,10 @@ def public_push(req, events, *, after=None):
     if not public:
         # Internal only, but which teams hold the request changed: "with our finance team".
         return Push(html=summary)
-    parts = [
-        _append_entries("partials/timeline.html#public_entry", req, public),
-        summary,
-        _seq_marker(public[-1].seq),
-    ]
+    entries = _entries("partials/timeline.html#public_entry", req, public)
     if after is None:
         after = selectors.last_public_seq(req, public[0].seq)
-    return Push(html="".join(parts), seq=public[-1].seq, after=after)
+    return Push.of_entries(entries, summary + _seq_marker(public[-1].seq), after=after)
 
 
 def catch_up(request_id, after_seq, *, public):
@@ -227,10 +251,14 @@ def _status_summary(req):
     )
 
 
-def _append_entries(partial, req, events, extra=None):
+def _entries(partial, req, events, extra=None):
+    """((seq, entry html), ...) for `events`."""
     context = {"req": req, **(extra or {})}
-    entries = "".join(render_to_string(partial, context | {"event": e}) for e in events)
-    return f'<div hx-swap-oob="beforeend:#timeline">{entries}</div>'
+    return tuple((e.seq, render_to_string(partial, context | {"event": e})) for e in events)
+
+
+def _timeline_append(entries):
+    return f'<div hx-swap-oob="beforeend:#timeline">{"".join(html for _, html in entries)}</div>'
 
 
 def _seq_marker(seq):

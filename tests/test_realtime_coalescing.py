@@ -108,3 +108,22 @@ async def test_a_backlog_of_one_request_is_rendered_once(quiet_request, agent, m
     assert status.seen() == [seq for (seq,) in public]
     for socket in (staff, status):
         await socket.close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_merged_batch_half_shown_by_a_catch_up_adds_only_the_rest(
+    quiet_request, agent, monkeypatch
+):
+    req = quiet_request
+    start = req.last_event_seq
+    monkeypatch.setattr(publisher, "deliver", lambda message: True)  # both still on their way
+    await sync(actions.add_internal_note)(req.pk, agent, "Shown by the catch-up.")
+    staff = await connect(f"/ws/request/{req.pk}/", agent, after=start)
+    await staff.until_seq(start + 1)
+    await sync(actions.add_internal_note)(req.pk, agent, "Only in the batch.")
+
+    await hub.dispatch(batch(req.pk, *await sync(event_ids)(req, start + 1, start + 2)))
+    await staff.until_seq(start + 2)
+
+    assert staff.seen() == [start + 1, start + 2]
+    await staff.close()
