@@ -6,6 +6,7 @@ from functools import cached_property
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.db.models import Prefetch, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.text import Truncator
@@ -17,6 +18,14 @@ from workflows.states import ACTIVE_REQUEST_STATES, ACTIVE_TASK_STATES, RequestS
 RECENT_LIMIT = 10
 TIMELINE_LIMIT = 500
 PAGE_ENTRIES = 50
+
+
+def row_urls(name):
+    """pk -> reverse(name, args=[pk]), for a list's rows: one reverse per page. Fifty {% url %}
+    tags were about 4 ms of a 50-row page."""
+    marker = "2147483647"  # a pk the path's int converter takes, that appears nowhere else
+    head, tail = reverse(name, args=[marker]).split(marker)
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 class Moment:

@@ -9,6 +9,7 @@ from django.db import connection
 from django.template import engines
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import Truncator
 
@@ -104,6 +105,16 @@ def test_rows_show_customer_status_priority_assignee_and_open_tasks(agent, board
     assert "Waiting on department" in handed and "Normal" in handed
     assert "Agent" in handed  # the assignee
     assert ">Finance</span>" in handed  # the open task's department
+    assert f'href="{reverse("console:request", args=[board["handed"]])}"' in handed
+
+
+@pytest.mark.parametrize("name", ["console:request", "inbox:task"])
+def test_row_urls_are_the_urls_reverse_gives(name):
+    url = selectors.row_urls(name)
+
+    assert [url(pk) for pk in (1, 42, 100_000)] == [
+        reverse(name, args=[pk]) for pk in (1, 42, 100_000)
+    ]
 
 
 def test_back_office_staff_are_sent_to_their_inbox(clerk):

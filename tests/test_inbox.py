@@ -85,6 +85,7 @@ def test_tabs_hold_open_claimed_by_me_and_recently_done_tasks_of_my_departments(
     theirs_row = html[html.index(f'id="task-row-{theirs.pk}"') :].split("</tr>")[0]
     assert "Claimed" in theirs_row and "Colleague" in theirs_row
     assert "Ann Customer" in theirs_row and "Acme Ltd" in theirs_row
+    assert f'href="/inbox/t/{theirs.pk}/"' in theirs_row
     # The live badge counts the tasks nobody has claimed yet.
     assert re.search(r'id="inbox-badge" class="badge">1<', html)
 
