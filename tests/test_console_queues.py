@@ -109,12 +109,18 @@ def test_rows_show_customer_status_priority_assignee_and_open_tasks(agent, board
 
 
 @pytest.mark.parametrize("name", ["console:request", "inbox:task"])
-def test_row_urls_are_the_urls_reverse_gives(name):
-    url = selectors.row_urls(name)
+def test_links_are_the_urls_reverse_gives(name):
+    links = selectors.Links(name)
 
-    assert [url(pk) for pk in (1, 42, 100_000)] == [
+    assert [links[pk] for pk in (1, 42, 100_000)] == [
         reverse(name, args=[pk]) for pk in (1, 42, 100_000)
     ]
+
+
+def test_action_links_are_the_urls_reverse_gives():
+    links = selectors.Links("console:act", 7)
+
+    assert links["hand_off"] == reverse("console:act", args=[7, "hand_off"])
 
 
 def test_back_office_staff_are_sent_to_their_inbox(clerk):

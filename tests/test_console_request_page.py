@@ -27,6 +27,9 @@ def test_page_shows_conversation_context_and_allowed_buttons(agent_client, agent
     assert 'data-action="resolve"' in html
     assert 'data-action="close"' not in html  # not allowed from "new"
     assert f'data-seq="{new_request.last_event_seq + 1}"' in html
+    for action in ("resolve", "assign", "reply", "note", "hand_off", "revoke_link"):
+        url = f"/console/r/{new_request.pk}/{action}/"
+        assert f'action="{url}" hx-post="{url}"' in html, action
 
 
 def test_reply_through_htmx_writes_one_event_and_returns_a_fresh_composer(

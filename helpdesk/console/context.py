@@ -25,6 +25,7 @@ def request_context(user, req, tasks=None):
     )
     return {
         "req": req,
+        "act": selectors.Links("console:act", req.pk),
         "tasks": tasks,
         "open_tasks": [t for t in tasks if t.status in ACTIVE_TASK_STATES],
         "can_work": can_work,

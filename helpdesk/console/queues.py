@@ -177,18 +177,18 @@ def page(user, queue, filters, cursor):
         rows, cursor, key=queue.key, size=PAGE_SIZE, newest_first=queue.newest_first
     )
     badges = sla.badges_for_requests(result.rows)
-    url = selectors.row_urls("console:request")
-    return replace(result, rows=[row_values(row, badges.get(row.pk), url) for row in result.rows])
+    links = selectors.Links("console:request")
+    return replace(result, rows=[row_values(row, badges.get(row.pk), links) for row in result.rows])
 
 
-def row_values(request, badge, url):
+def row_values(request, badge, links):
     """What a row shows, worked out here so that the template only prints it: a template
     looking each value up on model instances (and calling get_FOO_display, which rebuilds its
     choices on every call) was most of a 50-row page's rendering time."""
     customer, assignee = request.customer, request.assignee
     return {
         "pk": request.pk,
-        "url": url(request.pk),
+        "url": links[request.pk],
         "status": request.status,
         "status_label": RequestStatus(request.status).label,
         "subject": request.subject,

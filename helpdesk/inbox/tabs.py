@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from helpdesk.models import Department, DepartmentTask
 from helpdesk.pagination import keyset_page
-from helpdesk.selectors import Moment, row_urls, shortened
+from helpdesk.selectors import Links, Moment, shortened
 from realtime.counts import kept as counts_kept
 from workflows import permissions
 from workflows.sla import selectors as sla
@@ -89,13 +89,13 @@ def page(user, tab, cursor, now=None):
         "department", "assignee", "created_by", "request__customer__organisation"
     ).only(*ROW_FIELDS)
     result = keyset_page(rows, cursor, key=tab.key, size=PAGE_SIZE)
-    url = row_urls("inbox:task")
+    links = Links("inbox:task")
     return replace(
-        result, rows=[row_values(task, user, url) for task in with_deadlines(result.rows)]
+        result, rows=[row_values(task, user, links) for task in with_deadlines(result.rows)]
     )
 
 
-def row_values(task, reader, url):
+def row_values(task, reader, links):
     """What a row shows, worked out here so that the template only prints it (as the console
     queue's rows: looking values up on model instances was most of a page's rendering)."""
     request, customer = task.request, task.request.customer
@@ -107,7 +107,7 @@ def row_values(task, reader, url):
         claimed_by = permissions.staff_name(task.assignee)
     return {
         "pk": task.pk,
-        "url": url(task.pk),
+        "url": links[task.pk],
         "status": task.status,
         "status_label": TaskStatus(task.status).label,
         "instructions": shortened(task.instructions, 110),
