@@ -4,7 +4,7 @@ Rendered once per process and audience (staff, public, list pokes), not once per
 staff viewer's own buttons once per permission set.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import MappingProxyType, SimpleNamespace
 
 from django.template.loader import render_to_string
@@ -61,13 +61,7 @@ class Push:
         """This push for a page that shows `seq` already (a catch-up overtook a merged batch
         half-way): the entries after it, and the rest."""
         entries = tuple(entry for entry in self.entries if entry[0] > seq)
-        return replace(
-            self,
-            html=_timeline_append(entries) + self.tail,
-            first=entries[0][0],
-            after=seq,
-            entries=entries,
-        )
+        return Push.of_entries(entries, self.tail, after=seq, own=self.own)
 
     def frame(self, user_id=None, csrf_token=""):
         """What one socket is sent: the shared part, then that user's own controls."""

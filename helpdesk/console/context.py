@@ -23,16 +23,19 @@ def request_context(user, req, tasks=None):
         )
         .order_by("first_name", "username")
     )
+    act = selectors.Links("console:act", req.pk)
+    allowed = available_actions(req) if can_work else []
     return {
         "req": req,
-        "act": selectors.Links("console:act", req.pk),
+        "act": act,
         "tasks": tasks,
         "open_tasks": [t for t in tasks if t.status in ACTIVE_TASK_STATES],
         "can_work": can_work,
         "assigned_to_me": req.assignee_id == user.pk,
         "can_lead": permissions.can_lead_request(user, req),
-        "allowed": available_actions(req) if can_work else [],
-        "simple_actions": SIMPLE_ACTIONS,
+        "allowed": allowed,
+        # The one-button actions allowed now, in the workflow's order, with where they post.
+        "simple_actions": [(name, act[name]) for name in allowed if name in SIMPLE_ACTIONS],
         "assignable": staff,
         "priorities": Priority.choices,
         "departments": Department.objects.all(),
