@@ -1,10 +1,12 @@
 """The console queues: who sees what, filters, search, keyset pages and the live refresh."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import hypothesis
 import pytest
 import time_machine
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.db import connection
 from django.template import engines
 from django.test import Client
@@ -12,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import Truncator
+from hypothesis import strategies as st
 
 from helpdesk import pagination, search, selectors
 from helpdesk.console import queues
@@ -342,3 +345,17 @@ def test_a_moment_reads_as_the_date_filters_would(value, language):
 )
 def test_shortened_gives_what_truncator_gives(text):
     assert selectors.shortened(text, 10) == Truncator(text).chars(10)
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(
+    offset=st.integers(min_value=-3 * 366 * 86400, max_value=3 * 366 * 86400),
+    language=st.sampled_from(["en-gb", "de", "fr", "pl"]),
+)
+def test_a_moment_ago_reads_as_naturaltime(offset, language):
+    """Moment.ago keeps |naturaltime's filled-in phrases per language: the text stays its own,
+    past and future, in languages with one, two or three plural forms."""
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    value = now + timedelta(seconds=offset)
+    with time_machine.travel(now, tick=False), translation.override(language):
+        assert selectors.Moment(value).ago == naturaltime(value)
