@@ -144,6 +144,10 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
+    # Sessions read through the shared cache (written to both): a page asks Redis, not
+    # PostgreSQL. Only a shared cache will do: a per-process one would keep a session that
+    # another process logged out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 RATELIMIT_FAIL_OPEN = True

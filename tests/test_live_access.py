@@ -1,8 +1,10 @@
 """Losing access stops live updates at once; presence tells who else is on a request."""
 
+from importlib import import_module
+
 import pytest
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 
 from helpdesk.models import StaffMembership
@@ -79,8 +81,10 @@ def _log_out(user):
 
 
 def _session_of(user):
+    """The user's session as the configured engine holds it (with the shared cache: there too)."""
     from django.contrib.sessions.models import Session
 
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
     for row in Session.objects.all():
         store = SessionStore(session_key=row.session_key)
         if str(store.get(SESSION_KEY)) == str(user.pk):
