@@ -120,26 +120,26 @@ def shortened(text, length):
     return Truncator(text).chars(length)
 
 
-def request_with_context(pk, queryset=None):
-    queryset = Request.objects.all() if queryset is None else queryset
-    return queryset.select_related("customer__organisation", "department", "assignee").get(pk=pk)
+def request_with_context(pk):
+    return Request.objects.select_related("customer__organisation", "department", "assignee").get(
+        pk=pk
+    )
 
 
-def attach_objects(events):
+def attach_objects(events, known_tasks=()):
     """Give each event the message or task it is about (two queries for any number), and its
-    time as a Moment."""
+    time as a Moment. `known_tasks`, loaded already with their departments and assignees (the
+    tasks panel beside the timeline holds the recent ones), are not asked for again."""
     message_ids = {e.payload["message_id"] for e in events if "message_id" in e.payload}
-    task_ids = {e.payload["task_id"] for e in events if "task_id" in e.payload}
+    tasks = {task.pk: task for task in known_tasks}
+    task_ids = {e.payload["task_id"] for e in events if "task_id" in e.payload} - tasks.keys()
     messages = (
         Message.objects.select_related("author_user", "author_customer").in_bulk(message_ids)
         if message_ids
         else {}
     )
-    tasks = (
-        DepartmentTask.objects.select_related("department", "assignee").in_bulk(task_ids)
-        if task_ids
-        else {}
-    )
+    if task_ids:
+        tasks |= DepartmentTask.objects.select_related("department", "assignee").in_bulk(task_ids)
     for event in events:
         event.message = messages.get(event.payload.get("message_id"))
         event.task = tasks.get(event.payload.get("task_id"))
@@ -157,17 +157,17 @@ def timeline(request, *, public_only=False, after_seq=0, event_ids=None):
     return attach_objects(list(events.order_by("seq")[:TIMELINE_LIMIT]))
 
 
-def recent_timeline(request, *, public_only=False, before_seq=None):
+def recent_timeline(request, *, public_only=False, before_seq=None, known_tasks=()):
     """What a page shows: the newest PAGE_ENTRIES (before `before_seq`, for "show earlier"),
     in order, and whether older entries remain. A request with a long history renders as fast
-    as a short one; live updates append to it."""
+    as a short one; live updates append to it. `known_tasks`: see attach_objects."""
     events = Event.objects.filter(request=request).select_related("actor")
     if public_only:
         events = events.filter(visibility=Event.Visibility.PUBLIC)
     if before_seq is not None:
         events = events.filter(seq__lt=before_seq)
     newest = list(events.order_by("-seq")[: PAGE_ENTRIES + 1])
-    return attach_objects(newest[:PAGE_ENTRIES][::-1]), len(newest) > PAGE_ENTRIES
+    return attach_objects(newest[:PAGE_ENTRIES][::-1], known_tasks), len(newest) > PAGE_ENTRIES
 
 
 def last_public_seq(request, before_seq):
@@ -213,7 +213,7 @@ def tasks_on_page(request):
     )
     tasks = list(
         request.tasks.filter(Q(status__in=ACTIVE_TASK_STATES) | Q(pk__in=finished))
-        .select_related("department", "assignee", "created_by")
+        .select_related("department", "assignee")
         .order_by("created_at", "pk")
     )
     finished_shown = [t for t in tasks if t.status not in ACTIVE_TASK_STATES]
@@ -240,13 +240,9 @@ def customer_context(request, viewer):
     customer = request.customer
     org = customer.organisation
     open_requests, past_requests = other_requests(request, viewer)
-    goals = Goal.objects.filter(customer=customer)
-    facts = ContextFact.objects.filter(customer=customer)
-    if org is not None:
-        goals = Goal.objects.filter(customer=customer) | Goal.objects.filter(organisation=org)
-        facts = ContextFact.objects.filter(customer=customer) | ContextFact.objects.filter(
-            organisation=org
-        )
+    theirs = Q(customer=customer) | Q(organisation=org) if org else Q(customer=customer)
+    goals = Goal.objects.filter(theirs)
+    facts = ContextFact.objects.filter(theirs)
     return {
         "customer": customer,
         "organisation": org,

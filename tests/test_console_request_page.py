@@ -1,7 +1,9 @@
 """The request page and its actions over HTTP: clear 4xx answers, never a 500."""
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from helpdesk.models import Event
 from workflows import actions
@@ -147,6 +149,38 @@ def test_other_departments_request_is_404(make_staff, new_request):
     client.force_login(make_staff("maker", dept="manufacturing"))
     assert client.get(f"/console/r/{new_request.pk}/").status_code == 404
     assert client.post(f"/console/r/{new_request.pk}/note/", {"body": "hi"}).status_code == 404
+
+
+def test_a_department_with_a_task_on_the_request_opens_its_page(
+    make_staff, agent, departments, new_request
+):
+    """Not the owner's, yet theirs to see: the task makes the request visible, as the queues
+    list it (workflows.permissions.visible_requests)."""
+    maker = Client()
+    maker.force_login(make_staff("maker", dept="manufacturing"))
+    actions.hand_off(
+        new_request.pk, agent, department=departments["manufacturing"], instructions="Ship it?"
+    )
+    response = maker.get(f"/console/r/{new_request.pk}/")
+    assert response.status_code == 200
+    assert "Ship it?" in response.content.decode()
+    assert maker.get(f"/console/r/{new_request.pk}/history/?before=2").status_code == 200
+
+
+def test_the_timeline_takes_its_tasks_from_the_tasks_panel(
+    agent_client, agent, departments, new_request, django_assert_num_queries
+):
+    """The panel's query has loaded the tasks the newest entries are about: the page asks for
+    tasks twice only where an entry's task has left the panel (FINISHED_TASKS_SHOWN)."""
+    task = actions.hand_off(
+        new_request.pk, agent, department=departments["finance"], instructions="Refund 42?"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        html = agent_client.get(f"/console/r/{new_request.pk}/").content.decode()
+    assert html.count("Refund 42?") == 2  # the task card and its timeline entry
+    assert f'id="task-{task.pk}"' in html
+    whole_tasks = 'SELECT "helpdesk_departmenttask"."id", "helpdesk_departmenttask"."status"'
+    assert [q["sql"].startswith(whole_tasks) for q in queries].count(True) == 1
 
 
 def test_csrf_is_enforced(agent, new_request):

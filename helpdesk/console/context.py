@@ -22,6 +22,7 @@ def request_context(user, req, tasks=None):
             memberships__department=req.department, memberships__role__in=permissions.CONSOLE_ROLES
         )
         .order_by("first_name", "username")
+        .only(*permissions.STAFF_NAME_FIELDS)
     )
     act = selectors.Links("console:act", req.pk)
     allowed = available_actions(req) if can_work else []

@@ -56,11 +56,12 @@ def panel_context(task):
 def task_page(request, pk):
     task = task_or_404(request.user, pk)
     req = selectors.request_with_context(task.request_id)
-    events, earlier = selectors.recent_timeline(req)
+    tasks = selectors.tasks_on_page(req)
+    events, earlier = selectors.recent_timeline(req, known_tasks=tasks)
     context = panel_context(task) | {
         "section": "inbox",
         "req": req,
-        "tasks": selectors.tasks_on_page(req),
+        "tasks": tasks,
         "events": events,
         "earlier": earlier,
         "ctx": selectors.customer_context(req, request.user),
