@@ -16,6 +16,19 @@ def _need(condition, reason):
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _worker_thread_disconnected(django_db_setup):
+    """database_sync_to_async runs the ORM on asgiref's one worker thread, whose connection
+    outlives the test that opened it (CONN_MAX_AGE). tests/realtime_support.py closes it after
+    each of its tests; whatever else left one open, it is closed here, before the test
+    database is dropped ("being accessed by other users" otherwise)."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_counts():
     """Counts kept by an earlier test (whose rows were rolled back) are not this test's."""
