@@ -10,17 +10,20 @@ import time
 from django.db import connection
 
 
-def time_get(client, url, *, iterations, warmup=2, max_seconds=60.0, **extra):
+def time_get(client, url, *, iterations, warmup=2, max_seconds=60.0, before_each=None, **extra):
     """GET `url` repeatedly: p50/p95/max in ms, SQL statements per request, time in SQL.
 
     Warm-up requests fill caches (templates, query plans, sessions) and are not counted;
     the loop stops early after `max_seconds` so a slow baseline cannot stall the run.
+    `before_each` runs, untimed, before every counted request (to empty a cache, say).
     """
     for _ in range(warmup):
         _get(client, url, extra)
     times, queries, sql_ms = [], [], []
     deadline = time.perf_counter() + max_seconds
     while len(times) < iterations and time.perf_counter() < deadline:
+        if before_each:
+            before_each()
         counter = QueryCounter()
         with connection.execute_wrapper(counter):
             started = time.perf_counter()

@@ -11,6 +11,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.db import models
 from django.db.models import Count
 
+from helpdesk import timeline
 from helpdesk.models import (
     ContextFact,
     Customer,
@@ -189,7 +190,13 @@ class ContextFactAdmin(admin.ModelAdmin):
 
 
 class ActionWrittenAdmin(admin.ModelAdmin):
-    """Rows that only workflows actions create; deleting one would tear a hole in a log."""
+    """Rows that only workflows actions create; deleting one would tear a hole in a log.
+    What little can be corrected here (a description, a task's instructions) shows in the
+    timelines, which are kept rendered: a correction renders them afresh."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        timeline.details_corrected()
 
     def has_add_permission(self, request):
         return False

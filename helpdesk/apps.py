@@ -6,4 +6,4 @@ class HelpdeskConfig(AppConfig):
     verbose_name = "Help desk"
 
     def ready(self):
-        from helpdesk import lookups  # noqa: F401  (registers field__any)
+        from helpdesk import lookups, timeline  # noqa: F401  (field__any; the timeline's signals)

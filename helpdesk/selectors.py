@@ -160,8 +160,12 @@ def timeline(request, *, public_only=False, after_seq=0, event_ids=None):
 def recent_timeline(request, *, public_only=False, before_seq=None, known_tasks=()):
     """What a page shows: the newest PAGE_ENTRIES (before `before_seq`, for "show earlier"),
     in order, and whether older entries remain. A request with a long history renders as fast
-    as a short one; live updates append to it. `known_tasks`: see attach_objects."""
-    events = Event.objects.filter(request=request).select_related("actor")
+    as a short one; live updates append to it. `known_tasks`: see attach_objects.
+
+    Nothing newer than `request.last_event_seq` as loaded: the page's sequence marker says
+    that number, and its live socket brings what came after, each entry once."""
+    events = Event.objects.filter(request=request, seq__lte=request.last_event_seq)
+    events = events.select_related("actor")
     if public_only:
         events = events.filter(visibility=Event.Visibility.PUBLIC)
     if before_seq is not None:

@@ -5,11 +5,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from helpdesk import selectors
+from helpdesk import selectors, timeline
 from helpdesk.console import queues
 from helpdesk.console.context import request_context
 from helpdesk.console.forms import REQUEST_ACTIONS
-from helpdesk.mail.selectors import attachments_by_message
 from helpdesk.pagination import before_seq
 from workflows import permissions
 
@@ -36,12 +35,9 @@ def visible_request_or_404(user, pk):
 def request_page(request, pk):
     req = visible_request_or_404(request.user, pk)
     context = request_context(request.user, req)
-    events, earlier = selectors.recent_timeline(req, known_tasks=context["tasks"])
     context |= {
-        "events": events,
-        "earlier": earlier,
+        "run": timeline.Run(req, known_tasks=context["tasks"]),
         "ctx": selectors.customer_context(req, request.user),
-        "attachments": attachments_by_message(req),
         "section": "console",
     }
     return render(request, "console/request.html", context)
@@ -56,12 +52,9 @@ def history(request, pk):
         before = before_seq(request.GET)
     except ValueError as error:
         return HttpResponseBadRequest(str(error))
-    events, earlier = selectors.recent_timeline(req, before_seq=before)
     context = {
         "req": req,
-        "events": events,
-        "earlier": earlier,
-        "attachments": attachments_by_message(req),
+        "run": timeline.Run(req, before_seq=before),
         "entry": "partials/timeline.html#staff_entry",
         "earlier_url": reverse("console:history", args=[req.pk]),
     }

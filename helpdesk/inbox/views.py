@@ -6,10 +6,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from helpdesk import selectors
+from helpdesk import selectors, timeline
 from helpdesk.inbox import tabs
 from helpdesk.inbox.forms import TASK_ACTIONS
-from helpdesk.mail.selectors import attachments_by_message
 from workflows import permissions
 from workflows.errors import NotPermitted
 
@@ -57,15 +56,12 @@ def task_page(request, pk):
     task = task_or_404(request.user, pk)
     req = selectors.request_with_context(task.request_id)
     tasks = selectors.tasks_on_page(req)
-    events, earlier = selectors.recent_timeline(req, known_tasks=tasks)
     context = panel_context(task) | {
         "section": "inbox",
         "req": req,
         "tasks": tasks,
-        "events": events,
-        "earlier": earlier,
+        "run": timeline.Run(req, known_tasks=tasks),
         "ctx": selectors.customer_context(req, request.user),
-        "attachments": attachments_by_message(req),
     }
     return render(request, "inbox/task.html", context)
 

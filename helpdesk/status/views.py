@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from helpdesk import selectors
+from helpdesk import selectors, timeline
 from helpdesk.models import Request
 from helpdesk.pagination import before_seq
 from workflows import actions
@@ -24,14 +24,12 @@ def request_for_token(token):
 
 
 def status_context(req):
-    events, earlier = selectors.recent_timeline(req, public_only=True)
-    departments = selectors.departments_holding(req)
+    run = timeline.Run(req, public_only=True)
     return {
         "req": req,
-        "events": events,
-        "earlier": earlier,
-        "departments": departments,
-        "seq": events[-1].seq if events else 0,
+        "run": run,
+        "departments": selectors.departments_holding(req),
+        "seq": selectors.last_public_seq(req, req.last_event_seq + 1),
     }
 
 
@@ -56,11 +54,9 @@ def history(request, token):
         before = before_seq(request.GET)
     except ValueError as error:
         return HttpResponseBadRequest(str(error))
-    events, earlier = selectors.recent_timeline(req, public_only=True, before_seq=before)
     context = {
         "req": req,
-        "events": events,
-        "earlier": earlier,
+        "run": timeline.Run(req, public_only=True, before_seq=before),
         "entry": "partials/timeline.html#public_entry",
         "earlier_url": reverse("status:history", args=[token]),
     }
