@@ -20,7 +20,7 @@ from helpdesk import pagination, search, selectors
 from helpdesk.console import queues
 from helpdesk.models import Priority, Request
 from tests.test_sla_clocks import MONDAY, H, make_policy, office_calendar
-from workflows import actions
+from workflows import actions, permissions
 
 pytestmark = pytest.mark.django_db
 
@@ -182,6 +182,17 @@ def test_full_text_search_on_postgres_stems_and_uses_the_gin_indexes(
         plan = "\n".join(line for (line,) in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
     assert "request_search" in plan and "message_search" in plan
+
+
+def test_the_requests_of_a_departments_tasks_are_read_from_an_index_alone(requires_postgres, agent):
+    """Every queue asks which requests hold a task of the reader's departments (the
+    visibility test); that reads one index, not the rows of every task they ever had."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {permissions.visible_requests(agent).query}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
+    assert "Index Only Scan using task_department_request" in plan
 
 
 def matched(queryset):
