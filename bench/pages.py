@@ -92,7 +92,7 @@ def time_page(url, username, *, smoke, fresh=False):
     with one of them inside that window and the other not."""
     client = client_for(username)
     before_each = timeline.details_corrected if fresh else None
-    result = time_get(client, url, iterations=5 if smoke else 40, before_each=before_each)
+    result = time_get(client, url, iterations=5 if smoke else 100, before_each=before_each)
     counts.events_published()
     timeline.details_corrected()
     counter = QueryCounter()
