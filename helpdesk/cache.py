@@ -1,7 +1,8 @@
 """Django's Redis cache, made to degrade: Redis out of reach costs what is cached, never the
 request.
 
-The cache holds presence and rate-limit counters only. Django's RedisCache raises redis's
+The cache holds presence, rate-limit counters, sessions (read through to the database) and
+rendered timelines (helpdesk.timeline). Django's RedisCache raises redis's
 ConnectionError when Redis is down, which would turn a login, a websocket connect or a token
 check into a 500 for as long as the outage lasts. Here a call that cannot reach Redis answers
 as a miss does (the default, nothing stored, no count) and logs a warning: django-redis's

@@ -104,6 +104,15 @@ def agent(make_staff):
 
 
 @pytest.fixture
+def agent_client(agent):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(agent)
+    return client
+
+
+@pytest.fixture
 def clerk(make_staff):
     return make_staff("clerk", dept="finance", role="back_office")
 

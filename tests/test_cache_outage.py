@@ -1,19 +1,22 @@
 """Redis out of reach costs what is cached, never the request.
 
-The cache (shared Redis when scaled) holds presence and rate-limit counters. Pointed at an
-address where nothing answers, it answers as a miss does, and what reads or counts through it
-keeps working: logins, password resets, the status-link resend, API token checks, a staff
-socket joining presence. tests/test_fault_redis_killed.py kills a real Redis under a live server.
+The cache (shared Redis when scaled) holds presence, rate-limit counters, sessions and the
+rendered timelines. Pointed at an address where nothing answers, it answers as a miss does,
+and what reads or counts through it keeps working: logins, password resets, the status-link
+resend, API token checks, a staff socket joining presence, pages rendering their timelines.
+tests/test_fault_redis_killed.py kills a real Redis under a live server.
 """
 
 import socket
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 
 from bench.fanout.servers import free_port
 from tests.live_processes import TEST_PORTS
 from tests.realtime_support import close_worker_connections, connect  # noqa: F401
+from workflows import actions
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,6 +59,15 @@ def test_logging_in_needs_no_cache(unreachable_redis, agent, client):
     right = client.post("/accounts/login/", {"username": "agent", "password": "pw"})
     assert right.status_code == 302
     assert client.get("/console/").status_code == 200
+
+
+def test_pages_render_their_timelines_without_the_cache(unreachable_redis, agent, new_request):
+    actions.add_internal_note(new_request.pk, agent, "Written while Redis is down.")
+    staff = Client()
+    staff.force_login(agent)
+    assert "Written while Redis is down." in staff.get(f"/console/r/{new_request.pk}/").text
+    status = Client().get(f"/status/{new_request.public_token}/")
+    assert status.status_code == 200 and "Order 42 arrived broken." in status.text
 
 
 def test_asking_for_status_links_needs_no_cache(unreachable_redis, new_request, client):

@@ -11,13 +11,6 @@ from workflows import actions
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def agent_client(agent):
-    client = Client()
-    client.force_login(agent)
-    return client
-
-
 def test_page_shows_conversation_context_and_allowed_buttons(agent_client, agent, new_request):
     actions.add_internal_note(new_request.pk, agent, "check the stock first")
     response = agent_client.get(f"/console/r/{new_request.pk}/")

@@ -13,13 +13,6 @@ from workflows import actions
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def agent_client(agent):
-    client = Client()
-    client.force_login(agent)
-    return client
-
-
 def page(client, req):
     response = client.get(f"/console/r/{req.pk}/")
     assert response.status_code == 200
