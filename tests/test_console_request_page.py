@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils.text import Truncator
 
 from helpdesk.models import Event
 from workflows import actions
@@ -282,3 +283,14 @@ def test_escalating_a_resolved_request_as_json_names_reopen_and_close(agent_clie
         "state": "resolved",
         "allowed": ["close", "reopen"],
     }
+
+
+def test_the_tasks_panel_shortens_long_instructions_and_the_timeline_keeps_them_whole(
+    agent_client, agent, departments, new_request
+):
+    words = "Please check the refund and the replacement of order 42. " * 4
+    actions.hand_off(new_request.pk, agent, department=departments["finance"], instructions=words)
+    html = agent_client.get(f"/console/r/{new_request.pk}/").content.decode()
+    panel = html.split('id="request-tasks"')[1].split("</section>")[0]
+    assert Truncator(words).chars(160) in panel and words.strip() not in panel
+    assert words.strip() in html.split('id="timeline"')[1]

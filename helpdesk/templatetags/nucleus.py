@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.html import linebreaks
 from django.utils.safestring import mark_safe
 
+from helpdesk.selectors import shortened
 from workflows import permissions
 
 register = template.Library()
@@ -32,6 +33,12 @@ def body_html(message):
 def files_for(attachments, message_id):
     """One message's files from attachments_by_message (None: the opening email's)."""
     return (attachments or {}).get(message_id, [])
+
+
+@register.filter
+def shorten(text, length):
+    """|truncatechars, without its work for a text that already fits (selectors.shortened)."""
+    return shortened(text, length)
 
 
 @register.filter
