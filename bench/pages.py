@@ -40,7 +40,7 @@ SEARCH_TARGET_MS = 200
 class Samples:
     """The rows the pages are opened on, chosen from whatever the bench database holds."""
 
-    typical: Request  # an active support request with replies, tasks and a median history
+    typical: Request  # active, a median history, otherwise like the longest (see samples)
     longest: Request  # the support request with the most events
     task: DepartmentTask  # an open finance task
     order_number: str  # appears in one or a few subjects: a needle for search
@@ -49,17 +49,21 @@ class Samples:
 
 def samples():
     support = Request.objects.filter(department__slug="support")
-    # Like for like: the typical request holds public replies and tasks too, so a query
-    # that only runs for such entries counts on both sides of the comparison.
+    longest = support.order_by("-last_event_seq", "pk").first()
+    # Like for like: the typical request holds public replies and tasks too, and is in the
+    # longest one's state where it can be (the status page names the departments holding a
+    # request only while it waits on them), so a query that only runs for such entries or
+    # such a state counts on both sides of the comparison.
     active = support.filter(
         status__in=ACTIVE_REQUEST_STATES,
         pk__in=Message.objects.filter(kind=Message.Kind.REPLY).values("request_id"),
     ).filter(pk__in=DepartmentTask.objects.values("request_id"))
+    if active.filter(status=longest.status).exists():
+        active = active.filter(status=longest.status)
     count = active.count()
     if not count:
         raise RuntimeError("the bench data has no active support request")
     typical = active.order_by("last_event_seq", "pk")[count // 2]
-    longest = support.order_by("-last_event_seq", "pk").first()
     task = (
         DepartmentTask.objects.filter(department__slug="finance", status__in=ACTIVE_TASK_STATES)
         .order_by("pk")
