@@ -128,22 +128,35 @@ def request_with_context(pk):
 
 def attach_objects(events, known_tasks=()):
     """Give each event the message or task it is about (two queries for any number), and its
-    time as a Moment. `known_tasks`, loaded already with their departments and assignees (the
-    tasks panel beside the timeline holds the recent ones), are not asked for again."""
-    message_ids = {e.payload["message_id"] for e in events if "message_id" in e.payload}
+    time as a Moment."""
+    return attach_messages(attach_tasks(events, known_tasks))
+
+
+def attach_tasks(events, known_tasks=()):
+    """Give each event its task and its time as a Moment: what an entry's kept copy is named
+    by (helpdesk.timeline). `known_tasks`, loaded already with their departments and assignees
+    (the tasks panel beside the timeline holds the recent ones), are not asked for again."""
     tasks = {task.pk: task for task in known_tasks}
     task_ids = {e.payload["task_id"] for e in events if "task_id" in e.payload} - tasks.keys()
+    if task_ids:
+        tasks |= DepartmentTask.objects.select_related("department", "assignee").in_bulk(task_ids)
+    for event in events:
+        event.task = tasks.get(event.payload.get("task_id"))
+        event.created = Moment(event.created_at)
+    return events
+
+
+def attach_messages(events):
+    """Give each event that has none yet the message it is about, in one query."""
+    events_without = [e for e in events if "message" not in e.__dict__]
+    message_ids = {e.payload["message_id"] for e in events_without if "message_id" in e.payload}
     messages = (
         Message.objects.select_related("author_user", "author_customer").in_bulk(message_ids)
         if message_ids
         else {}
     )
-    if task_ids:
-        tasks |= DepartmentTask.objects.select_related("department", "assignee").in_bulk(task_ids)
-    for event in events:
+    for event in events_without:
         event.message = messages.get(event.payload.get("message_id"))
-        event.task = tasks.get(event.payload.get("task_id"))
-        event.created = Moment(event.created_at)
     return events
 
 
@@ -160,7 +173,8 @@ def timeline(request, *, public_only=False, after_seq=0, event_ids=None):
 def recent_timeline(request, *, public_only=False, before_seq=None, known_tasks=()):
     """What a page shows: the newest PAGE_ENTRIES (before `before_seq`, for "show earlier"),
     in order, and whether older entries remain. A request with a long history renders as fast
-    as a short one; live updates append to it. `known_tasks`: see attach_objects.
+    as a short one; live updates append to it. `known_tasks`: see attach_tasks. Their
+    messages are loaded by helpdesk.timeline for the entries it has not kept.
 
     Nothing newer than `request.last_event_seq` as loaded: the page's sequence marker says
     that number, and its live socket brings what came after, each entry once."""
@@ -171,7 +185,7 @@ def recent_timeline(request, *, public_only=False, before_seq=None, known_tasks=
     if before_seq is not None:
         events = events.filter(seq__lt=before_seq)
     newest = list(events.order_by("-seq")[: PAGE_ENTRIES + 1])
-    return attach_objects(newest[:PAGE_ENTRIES][::-1], known_tasks), len(newest) > PAGE_ENTRIES
+    return attach_tasks(newest[:PAGE_ENTRIES][::-1], known_tasks), len(newest) > PAGE_ENTRIES
 
 
 def last_public_seq(request, before_seq):

@@ -8,6 +8,10 @@ corrected outside the log: a staff or customer name, a request's description or 
 instructions in the admin. A run is kept under both: the request's last sequence number and
 a generation that those corrections replace (`details_corrected`). Keys are never reused, so
 nothing is ever deleted; a kept run just stops being asked for and expires.
+
+Inside a run, each entry is kept too (`entries`), by its event, its task's last change and
+the same generation: the first load after an event, which misses the run, renders one entry
+rather than fifty, and none at all when a live push rendered it first.
 """
 
 import secrets
@@ -18,7 +22,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from helpdesk import selectors
@@ -26,6 +32,13 @@ from helpdesk.mail.selectors import attachments_by_message
 from helpdesk.models import Customer
 
 GENERATION_KEY = "timeline:generation"
+ENTRY_TEMPLATES = {
+    False: "partials/timeline.html#staff_entry",
+    True: "partials/timeline.html#public_entry",
+}
+# An entry's key changes with whatever it shows, so it may be kept as long as its request is
+# worked on; the cache's own eviction bounds the memory.
+ENTRY_KEPT_FOR = 7 * 24 * 3600
 
 
 def generation():
@@ -48,6 +61,43 @@ def names_corrected(sender, instance, created=False, update_fields=None, **kwarg
     """Entries name people. A new one is in no entry yet, and a login saves only its time."""
     if not created and set(update_fields or ()) != {"last_login"}:
         details_corrected()
+
+
+def entries(req, events, *, public_only=False):
+    """((seq, html), ...) for `events` (tasks attached: selectors.attach_tasks), each entry
+    rendered once and kept; the ones not kept get their messages and files here, in one query
+    each. The pages and the live pushes share the copies."""
+    template = get_template(ENTRY_TEMPLATES[public_only])
+    stamp = _stamp(public_only)
+    keys = [_entry_key(event, stamp) for event in events]
+    kept = cache.get_many(keys)
+    missing = [(event, key) for event, key in zip(events, keys, strict=True) if key not in kept]
+    if missing:
+        selectors.attach_messages([event for event, _ in missing])
+        files = {} if public_only else attachments_by_message(req)
+        context = {"req": req, "attachments": files}
+        rendered = {key: template.render(context | {"event": event}) for event, key in missing}
+        cache.set_many(rendered, ENTRY_KEPT_FOR)
+        kept |= rendered
+    return tuple((event.seq, kept[key]) for event, key in zip(events, keys, strict=True))
+
+
+def _stamp(public_only):
+    """What every entry's key holds besides its own: audience, generation, language, zone."""
+    return (
+        "public" if public_only else "staff",
+        generation(),
+        get_language(),
+        timezone.get_current_timezone_name(),
+    )
+
+
+def _entry_key(event, stamp):
+    """The event, with its creation time (reloaded databases reuse pks), and its task's last
+    change: a task entry shows the task's instructions, answer and assignee as they are now."""
+    task = event.task
+    changed = task.updated_at.timestamp() if task else ""
+    return ":".join(map(str, ("entry", event.pk, event.created_at.timestamp(), changed, *stamp)))
 
 
 class Run:
@@ -95,6 +145,6 @@ class Run:
         return self._loaded[1]
 
     @cached_property
-    def attachments(self):
-        """Staff entries list a message's files; the customer's status page does not."""
-        return {} if self.public_only else attachments_by_message(self.request)
+    def html(self):
+        rendered = entries(self.request, self.events, public_only=self.public_only)
+        return mark_safe("".join(html for _, html in rendered))  # rendered by the templates

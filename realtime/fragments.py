@@ -1,7 +1,8 @@
 """What the live socket pushes: the same template partials the pages render.
 
 Rendered once per process and audience (staff, public, list pokes), not once per socket; a
-staff viewer's own buttons once per permission set.
+staff viewer's own buttons once per permission set. Timeline entries are kept rendered and
+shared with the pages (helpdesk.timeline.entries): the next load of a page finds them.
 """
 
 from dataclasses import dataclass
@@ -9,9 +10,8 @@ from types import MappingProxyType, SimpleNamespace
 
 from django.template.loader import render_to_string
 
-from helpdesk import selectors
+from helpdesk import selectors, timeline
 from helpdesk.console.context import request_context
-from helpdesk.mail.selectors import attachments_by_message
 from helpdesk.models import Event, Request
 from realtime import presence as presence_store
 from workflows import permissions
@@ -124,8 +124,7 @@ def staff_push(req, events, *, after=None, viewers=None):
     with which each page fetches its own."""
     tasks = selectors.attach_sla_badges(req, selectors.tasks_on_page(req))
     context = {"req": req, "tasks": tasks, "oob": True}
-    files = {"attachments": attachments_by_message(req)}  # one query for the whole push
-    entries = _entries("partials/timeline.html#staff_entry", req, events, files)
+    entries = timeline.entries(req, events)
     parts = [render_to_string("console/request.html#header", context)]
     parts.append(render_to_string("console/request.html#tasks", context))
     parts.append(_seq_marker(events[-1].seq))  # the newest entry this push shows
@@ -175,7 +174,7 @@ def public_push(req, events, *, after=None):
     if not public:
         # Internal only, but which teams hold the request changed: "with our finance team".
         return Push(html=summary)
-    entries = _entries("partials/timeline.html#public_entry", req, public)
+    entries = timeline.entries(req, public, public_only=True)
     if after is None:
         after = selectors.last_public_seq(req, public[0].seq)
     return Push.of_entries(entries, summary + _seq_marker(public[-1].seq), after=after)
@@ -243,12 +242,6 @@ def _status_summary(req):
     return render_to_string(
         "status/page.html#summary", {"req": req, "departments": departments, "oob": True}
     )
-
-
-def _entries(partial, req, events, extra=None):
-    """((seq, entry html), ...) for `events`."""
-    context = {"req": req, **(extra or {})}
-    return tuple((e.seq, render_to_string(partial, context | {"event": e})) for e in events)
 
 
 def _timeline_append(entries):

@@ -7,7 +7,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from helpdesk import selectors
-from helpdesk.models import Request
+from helpdesk.models import DepartmentTask, Request
+from realtime import fragments
 from workflows import actions
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,50 @@ def test_a_new_entry_shows_on_the_next_load(agent_client, agent, new_request):
     page(agent_client, new_request)
     actions.add_internal_note(new_request.pk, agent, "Check the stock first.")
     assert "Check the stock first." in page(agent_client, new_request)
+
+
+def message_queries(queries):
+    return [q["sql"] for q in queries if 'FROM "helpdesk_message"' in q["sql"]]
+
+
+def test_after_an_event_only_its_own_entry_is_rendered(agent_client, agent, new_request):
+    """The run is missed (the log moved on), but the entries already shown are kept: only the
+    new one loads its message."""
+    replies = [actions.reply(new_request.pk, agent, f"Reply {n}.") for n in range(3)]
+    page(agent_client, new_request)
+    note = actions.add_internal_note(new_request.pk, agent, "Check the stock first.")
+    with CaptureQueriesContext(connection) as queries:
+        html = page(agent_client, new_request)
+    assert "Check the stock first." in timeline_of(html)
+    assert all(f"Reply {n}." in timeline_of(html) for n in range(3))
+    [loaded] = message_queries(queries)
+    assert str(note.pk) in loaded
+    assert not any(str(reply.pk) in loaded for reply in replies)
+
+
+def test_the_next_load_finds_the_entry_a_live_push_rendered(agent_client, agent, new_request):
+    page(agent_client, new_request)
+    actions.add_internal_note(new_request.pk, agent, "Check the stock first.")
+    new_request.refresh_from_db()
+    [event] = selectors.timeline(new_request, after_seq=new_request.last_event_seq - 1)
+    push = fragments.staff_push(new_request, [event])
+    with CaptureQueriesContext(connection) as queries:
+        html = page(agent_client, new_request)
+    assert message_queries(queries) == []
+    assert dict(push.entries)[event.seq] in timeline_of(html)
+
+
+def test_a_task_entry_follows_its_task(agent_client, agent, departments, new_request):
+    """A task's entry shows the task as it is now, so it is kept under the task's last change."""
+    task = actions.hand_off(
+        new_request.pk, agent, department=departments["finance"], instructions="Refund 42?"
+    )
+    page(agent_client, new_request)
+    DepartmentTask.objects.filter(pk=task.pk).update(instructions="Refund 42 in full?")
+    task.refresh_from_db()
+    task.save()  # a later change to the task, which moves its updated_at
+    actions.add_internal_note(new_request.pk, agent, "Asked finance.")
+    assert "Refund 42 in full?" in timeline_of(page(agent_client, new_request))
 
 
 def test_a_task_answered_shows_its_answer_on_the_request_and_the_task_page(
@@ -124,13 +169,16 @@ def inline_management_forms():
 
 
 def test_the_customer_never_gets_the_staff_run(agent_client, agent, new_request):
-    """Both runs of one request at one sequence number are kept; each audience its own."""
+    """Both runs of one request at one sequence number are kept, and both copies of each
+    entry; each audience its own."""
+    actions.reply(new_request.pk, agent, "We are on it.")
     actions.add_internal_note(new_request.pk, agent, "Internal: customer is difficult.")
-    assert "customer is difficult" in page(agent_client, new_request)
+    staff = page(agent_client, new_request)
+    assert "customer is difficult" in staff and "replied to the customer" in staff
     new_request.refresh_from_db()
     status = Client().get(f"/status/{new_request.public_token}/").content.decode()
-    assert "Order 42 arrived broken." in status
-    assert "customer is difficult" not in status
+    assert "Order 42 arrived broken." in status and "We are on it." in status
+    assert "customer is difficult" not in status and "replied to the customer" not in status
 
 
 def test_show_earlier_keeps_each_run_apart(agent_client, agent, new_request):

@@ -71,11 +71,17 @@ def test_the_request_page_and_its_live_entries_list_each_emails_files(two_reques
     assert f'href="{url(evil_request, evil)}"' in evil_html
     assert "<script>alert(1)" not in evil_html  # the sender's file name is escaped
 
-    # A push renders the same entries, looking the files up once however many there are.
+    # A push renders the same entries, looking the files up once however many there are
+    # (and not at all for entries kept rendered, as the page's are).
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         push = fragments.staff_push(request, selectors.timeline(request))
     assert f'href="{url(request, attachment)}"' in push.html
     assert sum("mail_attachment" in q["sql"] for q in queries.captured_queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        again = fragments.staff_push(request, selectors.timeline(request))
+    assert again.html == push.html
+    assert not [q for q in queries.captured_queries if "mail_attachment" in q["sql"]]
 
 
 def test_an_attachment_through_another_requests_url_is_404(two_requests, agent, client):

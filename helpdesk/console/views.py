@@ -55,7 +55,6 @@ def history(request, pk):
     context = {
         "req": req,
         "run": timeline.Run(req, before_seq=before),
-        "entry": "partials/timeline.html#staff_entry",
         "earlier_url": reverse("console:history", args=[req.pk]),
     }
     return render(request, "partials/timeline.html#history", context)

@@ -57,7 +57,6 @@ def history(request, token):
     context = {
         "req": req,
         "run": timeline.Run(req, public_only=True, before_seq=before),
-        "entry": "partials/timeline.html#public_entry",
         "earlier_url": reverse("status:history", args=[token]),
     }
     return _private(render(request, "partials/timeline.html#history", context))
