@@ -161,7 +161,7 @@ def run(smoke):
     agent = User.objects.get(username=AGENT)
     note = partial(actions.add_internal_note, s.longest.pk, agent, "Checked the order history.")
     for label, before_each in (
-        ("first load after an event", note),
+        ("first load after a note", note),
         ("timeline rendered afresh", timeline.details_corrected),
     ):
         result = time_page(longest_url, AGENT, smoke=smoke, before_each=before_each)

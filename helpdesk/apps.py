@@ -6,4 +6,4 @@ class HelpdeskConfig(AppConfig):
     verbose_name = "Help desk"
 
     def ready(self):
-        from helpdesk import lookups, timeline  # noqa: F401  (field__any; the timeline's signals)
+        from helpdesk import customer_panel, lookups, timeline  # noqa: F401  (field__any; signals)

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from helpdesk import selectors, timeline
+from helpdesk import customer_panel, selectors, timeline
 from helpdesk.console import queues
 from helpdesk.console.context import request_context
 from helpdesk.console.forms import REQUEST_ACTIONS
@@ -37,7 +37,7 @@ def request_page(request, pk):
     context = request_context(request.user, req)
     context |= {
         "run": timeline.Run(req, known_tasks=context["tasks"]),
-        "ctx": selectors.customer_context(req, request.user),
+        "panel": customer_panel.Panel(req, request.user),
         "section": "console",
     }
     return render(request, "console/request.html", context)

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from helpdesk import selectors, timeline
+from helpdesk import customer_panel, selectors, timeline
 from helpdesk.inbox import tabs
 from helpdesk.inbox.forms import TASK_ACTIONS
 from workflows import permissions
@@ -61,7 +61,7 @@ def task_page(request, pk):
         "req": req,
         "tasks": tasks,
         "run": timeline.Run(req, known_tasks=tasks),
-        "ctx": selectors.customer_context(req, request.user),
+        "panel": customer_panel.Panel(req, request.user),
     }
     return render(request, "inbox/task.html", context)
 

@@ -1,0 +1,117 @@
+"""The customer panel beside a request, kept rendered until something it shows changes.
+
+Its five queries (goals, facts, open and past requests, tasks elsewhere) were a third of a
+request page's time, on every load, though they change far less often than the page is
+opened. Everything the panel shows belongs to the customer or to their organisation, and
+every write to it saves one of the models below; each save replaces the customer's or the
+organisation's token after commit, and the panel is kept under both. Which of the other
+requests the reader may open depends on their departments, so those are in the key too.
+A missing token gets a new random value, so an evicted token cannot bring an old panel back.
+"""
+
+import secrets
+from functools import cached_property
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from helpdesk import selectors, timeline
+from helpdesk.models import ContextFact, Customer, DepartmentTask, Goal, Organisation, Request
+from workflows import permissions
+
+
+def _token_key(kind, pk):
+    return f"customer-panel:{kind}:{pk}"
+
+
+def tokens(keys):
+    """The current token under each key, starting one where it is missing."""
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            fresh = secrets.token_hex(8)
+            found[key] = fresh if cache.add(key, fresh, None) else cache.get(key, fresh)
+    return [found[key] for key in keys]
+
+
+def changed(*, customer_id=None, organisation_id=None):
+    """Panels of this customer (or of everyone at this organisation) are stale once it commits."""
+    keys = [_token_key("customer", customer_id)] if customer_id else []
+    keys += [_token_key("organisation", organisation_id)] if organisation_id else []
+    if keys:
+        transaction.on_commit(
+            lambda: cache.set_many({key: secrets.token_hex(8) for key in keys}, None),
+            robust=True,
+        )
+
+
+# What the panel shows of a request: an action that saves none of these (a note, an
+# assignment, an escalation) leaves every panel as it was.
+SHOWN_REQUEST_FIELDS = {"subject", "status", "department", "customer", "created_at"}
+
+
+@receiver([post_save, post_delete], sender=Request)
+def request_changed(sender, instance, update_fields=None, **kwargs):
+    if update_fields is None or SHOWN_REQUEST_FIELDS & set(update_fields):
+        changed(customer_id=instance.customer_id)
+
+
+@receiver([post_save, post_delete], sender=DepartmentTask)
+def task_changed(sender, instance, **kwargs):
+    changed(customer_id=instance.customer_id)
+
+
+@receiver([post_save, post_delete], sender=Goal)
+@receiver([post_save, post_delete], sender=ContextFact)
+def context_changed(sender, instance, **kwargs):
+    changed(customer_id=instance.customer_id, organisation_id=instance.organisation_id)
+
+
+@receiver([post_save, post_delete], sender=Customer)
+def customer_changed(sender, instance, **kwargs):
+    changed(customer_id=instance.pk)
+
+
+@receiver([post_save, post_delete], sender=Organisation)
+def organisation_changed(sender, instance, **kwargs):
+    changed(organisation_id=instance.pk)
+
+
+class Panel:
+    """What customer_panel.html shows for `viewer` beside `request`, loaded only if its kept
+    copy is missing."""
+
+    def __init__(self, request, viewer):
+        self.request = request
+        self.viewer = viewer
+
+    @cached_property
+    def version(self):
+        """The request (its panel leaves it out; created_at: reloaded databases reuse pks),
+        the tokens, the reader's departments, and what the timelines' keys hold besides."""
+        customer = self.request.customer
+        keys = [_token_key("customer", customer.pk), timeline.GENERATION_KEY]
+        if customer.organisation_id:
+            keys.append(_token_key("organisation", customer.organisation_id))
+        reader = (
+            "admin"
+            if permissions.is_admin(self.viewer)
+            else ",".join(map(str, sorted(permissions.department_ids(self.viewer))))
+        )
+        parts = (
+            self.request.pk,
+            self.request.created_at.timestamp(),
+            *tokens(keys),
+            reader,
+            get_language(),
+            timezone.get_current_timezone_name(),
+        )
+        return ":".join(map(str, parts))
+
+    @cached_property
+    def ctx(self):
+        return selectors.customer_context(self.request, self.viewer)
