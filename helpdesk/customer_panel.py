@@ -40,13 +40,15 @@ def tokens(keys):
 
 def changed(*, customer_id=None, organisation_id=None):
     """Panels of this customer (or of everyone at this organisation) are stale once it commits."""
-    keys = [_token_key("customer", customer_id)] if customer_id else []
-    keys += [_token_key("organisation", organisation_id)] if organisation_id else []
-    if keys:
-        transaction.on_commit(
-            lambda: cache.set_many({key: secrets.token_hex(8) for key in keys}, None),
-            robust=True,
-        )
+    if customer_id:
+        _replace_after_commit(_token_key("customer", customer_id))
+    if organisation_id:
+        _replace_after_commit(_token_key("organisation", organisation_id))
+
+
+def _replace_after_commit(key):
+    """One SET: set_many's pipeline cost an action three times as much."""
+    transaction.on_commit(lambda: cache.set(key, secrets.token_hex(8), None), robust=True)
 
 
 # What the panel shows of a request: an action that saves none of these (a note, an
