@@ -98,9 +98,6 @@ SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", BASE_DIR / "db.sqlite3"))
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Parameters bound by the server, not quoted into the SQL in Python. Statements are
-    # prepared only inside workflows actions (workflows.log.prepared_statements).
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
     # Parallel test runs on one server each need their own test database.
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("NUCLEUS_TEST_DB") or None}
 else:

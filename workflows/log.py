@@ -7,7 +7,7 @@ handed to the realtime publisher only once the transaction commits.
 
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import transaction
 from django_fsm import can_proceed
 
 from helpdesk.models import Event, Request
@@ -142,37 +142,13 @@ def available_actions(request):
 
 
 @contextmanager
-def prepared_statements():
-    """On PostgreSQL, prepare the statements run inside: an action runs the same few every
-    time (a row lock, inserts and updates by key), and a prepared one is planned once per
-    connection, not each time: about 30% of PostgreSQL's CPU per action on the bench.
-
-    Only here: Django turns preparing off, and rightly for the pages, whose lists and searches
-    need a plan for their own values. The generic plan PostgreSQL settles on after five runs
-    took a common word's search from 60 ms to 1.6 s."""
-    raw = connection.connection if connection.vendor == "postgresql" else None
-    if raw is None or raw.prepare_threshold is not None:
-        yield
-        return
-    raw.prepare_threshold = PREPARE_AFTER
-    try:
-        yield
-    finally:
-        raw.prepare_threshold = None
-
-
-PREPARE_AFTER = 2  # runs of a statement before it is prepared (psycopg's default is 5)
-
-
-@contextmanager
 def changing(request_id, actor, *, expected_seq=None):
     """Lock the request, yield a Change, save it and schedule its side effects."""
     from helpdesk.mail.outbound import enqueue_for as enqueue_customer_mail
     from helpdesk.webhooks.dispatch import enqueue_for as enqueue_webhooks
     from realtime.publisher import publish_after_commit
 
-    connection.ensure_connection()
-    with prepared_statements(), transaction.atomic():
+    with transaction.atomic():
         try:
             request = (
                 Request.objects.select_for_update()
