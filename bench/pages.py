@@ -7,10 +7,11 @@ so the whole stack runs (middleware, session, view, template) without a network 
 rows against one of a single row, a page far back in a queue against its first page, a
 request with hundreds of events against a typical one.
 The query count of the big one is the value, the small one's the baseline: ratio 1 holds.
-Pages keep their timelines rendered (helpdesk.timeline): the timings are of a page opened
-again, and the request page is timed twice more: as the first load after an event (the run
-is missed, its entries but the new one are kept) and with every entry rendered afresh (as
-after a rename); query counts are always of that last case.
+Pages keep their timelines and the customer panel rendered (helpdesk.timeline,
+helpdesk.customer_panel): the timings are of a page opened again, and the request page is
+timed twice more: as the first load after an internal note (the run is missed, its entries
+but the new one are kept, and the panel is) and with every entry and the panel rendered
+afresh (as after a rename); query counts are always of that last case.
 """
 
 import re
@@ -155,14 +156,15 @@ def run(smoke):
         figures.append(_p95(name, big, P95_TARGET_MS))
         small = time_page(twin[1], who, smoke=smoke) if twin else None
         figures.append(_queries(name, big, small, twin))
-    # The request page above finds its timeline kept, as a page opened again does. After an
-    # event, the run is rendered again from its kept entries and the new one; after a
-    # correction (a rename), from nothing.
+    # The request page above finds its timeline and customer panel kept, as a page opened
+    # again does. After a note, the run is rendered again from its kept entries and the new
+    # one, beside the kept panel; after a correction (a rename), both from nothing, as on the
+    # first view of a request nobody has watched.
     agent = User.objects.get(username=AGENT)
     note = partial(actions.add_internal_note, s.longest.pk, agent, "Checked the order history.")
     for label, before_each in (
         ("first load after a note", note),
-        ("timeline rendered afresh", timeline.details_corrected),
+        ("timeline and customer panel rendered afresh", timeline.details_corrected),
     ):
         result = time_page(longest_url, AGENT, smoke=smoke, before_each=before_each)
         figures.append(_p95(f"Request page ({longest} events), {label}", result, P95_TARGET_MS))

@@ -21,6 +21,13 @@ from django.core.cache import cache
 
 TOKEN_KEY = "nucleus:counts-token"
 TIMEOUT = 10  # seconds
+# Events that change nothing a list counts: no state, owner, department, task, SLA clock or
+# notification. The counts kept outlive them; back-office questions are mostly notes.
+UNCOUNTED_EVENTS = {"note_added"}
+
+
+def changed_by(events):
+    return any(event.type not in UNCOUNTED_EVENTS for event in events)
 
 
 def events_published():

@@ -37,7 +37,10 @@ def publish_after_commit(request, events):
     """Called by workflows.log inside the action's transaction; a rollback publishes nothing."""
     event_ids = [event.pk for event in events]
     topics = list_topics(request, events)
-    transaction.on_commit(lambda: publish(request.pk, event_ids, topics), robust=True)
+    recount = counts.changed_by(events)
+    transaction.on_commit(
+        lambda: publish(request.pk, event_ids, topics, recount=recount), robust=True
+    )
     if any(event.type in ACCESS_CHANGING_EVENTS for event in events):
         transaction.on_commit(lambda: deliver({"recheck": request.pk}), robust=True)
 
@@ -59,8 +62,10 @@ def list_topics(request, events):
     return topics
 
 
-def publish(request_id, event_ids, topics):
-    counts.events_published()  # before the lists hear of it: their refresh counts afresh
+def publish(request_id, event_ids, topics, *, recount=True):
+    """`recount`: the events may change what the lists count (realtime.counts.changed_by)."""
+    if recount:
+        counts.events_published()  # before the lists hear of it: their refresh counts afresh
     message = {"request_id": request_id, "event_ids": event_ids, "topics": topics}
     if not deliver(message):
         return False

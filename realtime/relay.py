@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.models import Event
+from realtime.counts import changed_by
 from realtime.publisher import list_topics, mark_published, publish
 
 GRACE = timedelta(seconds=2)  # longer than publisher.MARK_EVERY: marks may lag
@@ -32,5 +33,6 @@ def publish_stragglers():
             by_request.setdefault(event.request_id, []).append(event)
         for events in by_request.values():
             request = events[0].request
-            publish(request.pk, [e.pk for e in events], list_topics(request, events))
+            topics = list_topics(request, events)
+            publish(request.pk, [e.pk for e in events], topics, recount=changed_by(events))
     return len(stragglers)

@@ -65,6 +65,24 @@ def test_console_counts_are_kept_until_an_event_is_published(
     assert shown(response, "data-queue")["mine"] == 1
 
 
+def test_a_note_keeps_the_counts_and_a_reply_does_not(agent, customer, departments, published):
+    """A note changes nothing a list counts; a reply moves the request to "waiting on
+    customer"."""
+    with published():
+        request = open_in_support(customer, departments, "First")
+    client = logged_in(agent)
+    first, _ = count(client, "/console/?queue=open")
+    with published():
+        actions.add_internal_note(request.pk, agent, "Called them.")
+    after_note, response = count(client, "/console/?queue=open")
+    assert after_note == first - 3
+    with published():
+        actions.reply(request.pk, agent, "Could you send a photo?")
+    after_reply, response = count(client, "/console/?queue=open")
+    assert after_reply == first
+    assert shown(response, "data-queue")["waiting_customer"] == 1
+
+
 def test_inbox_counts_and_badge_are_kept_until_an_event_is_published(
     agent, clerk, customer, departments, published
 ):
