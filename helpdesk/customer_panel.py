@@ -1,25 +1,22 @@
 """The customer panel beside a request, kept rendered until something it shows changes.
 
-Its five queries (goals, facts, open and past requests, tasks elsewhere) were a third of a
-request page's time, on every load, though they change far less often than the page is
-opened. Everything the panel shows belongs to the customer or to their organisation, and
-every write to it saves one of the models below; each save replaces the customer's or the
-organisation's token after commit, and the panel is kept under both. Which of the other
-requests the reader may open depends on their departments, so those are in the key too.
-A missing token gets a new random value, so an evicted token cannot bring an old panel back.
+Its five queries (goals, facts, open and past requests, tasks elsewhere) and their rendering
+ran on every load of a request or task page, about 5 ms of CPU, though what they show
+changes far less often than the page is opened. Everything the panel shows belongs to the
+customer or to their organisation, and every write to it saves one of the models below;
+each save replaces the customer's or the organisation's token after commit
+(helpdesk.cache_tokens), and the panel is kept under both. Which of the other requests the
+reader may open depends on their departments, so those are in the key too.
 """
 
-import secrets
 from functools import cached_property
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from helpdesk import selectors, timeline
+from helpdesk import cache_tokens, selectors, timeline
 from helpdesk.models import ContextFact, Customer, DepartmentTask, Goal, Organisation, Request
 from workflows import permissions
 
@@ -28,27 +25,12 @@ def _token_key(kind, pk):
     return f"customer-panel:{kind}:{pk}"
 
 
-def tokens(keys):
-    """The current token under each key, starting one where it is missing."""
-    found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            fresh = secrets.token_hex(8)
-            found[key] = fresh if cache.add(key, fresh, None) else cache.get(key, fresh)
-    return [found[key] for key in keys]
-
-
 def changed(*, customer_id=None, organisation_id=None):
     """Panels of this customer (or of everyone at this organisation) are stale once it commits."""
     if customer_id:
-        _replace_after_commit(_token_key("customer", customer_id))
+        cache_tokens.replace_after_commit(_token_key("customer", customer_id))
     if organisation_id:
-        _replace_after_commit(_token_key("organisation", organisation_id))
-
-
-def _replace_after_commit(key):
-    """One SET: set_many's pipeline cost an action three times as much."""
-    transaction.on_commit(lambda: cache.set(key, secrets.token_hex(8), None), robust=True)
+        cache_tokens.replace_after_commit(_token_key("organisation", organisation_id))
 
 
 # What the panel shows of a request: an action that saves none of these (a note, an
@@ -107,7 +89,7 @@ class Panel:
         parts = (
             self.request.pk,
             self.request.created_at.timestamp(),
-            *tokens(keys),
+            *cache_tokens.current(keys),
             reader,
             get_language(),
             timezone.get_current_timezone_name(),

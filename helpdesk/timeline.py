@@ -14,12 +14,10 @@ the same generation: the first load after an event, which misses the run, render
 rather than fifty, and none at all when a live push rendered it first.
 """
 
-import secrets
 from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.template.loader import get_template
@@ -27,7 +25,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from helpdesk import selectors
+from helpdesk import cache_tokens, selectors
 from helpdesk.mail.selectors import attachments_by_message
 from helpdesk.models import Customer
 
@@ -42,17 +40,12 @@ ENTRY_KEPT_FOR = 7 * 24 * 3600
 
 
 def generation():
-    """A fresh random value whenever the key is missing (never seen, evicted, or the cache out
-    of reach), so that a lost key cannot bring back a generation runs were kept under."""
-    return cache.get_or_set(GENERATION_KEY, lambda: secrets.token_hex(8), timeout=None)
+    return cache_tokens.current([GENERATION_KEY])[0]
 
 
 def details_corrected():
-    """Something an entry shows changed without an event: every kept run is stale once it
-    commits (before, a page could keep the old details under the new generation)."""
-    transaction.on_commit(
-        lambda: cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=None), robust=True
-    )
+    """Something an entry shows changed without an event: every kept run and entry is stale."""
+    cache_tokens.replace_after_commit(GENERATION_KEY)
 
 
 @receiver([post_save, post_delete], sender=get_user_model())
