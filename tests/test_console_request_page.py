@@ -294,3 +294,9 @@ def test_the_tasks_panel_shortens_long_instructions_and_the_timeline_keeps_them_
     panel = html.split('id="request-tasks"')[1].split("</section>")[0]
     assert Truncator(words).chars(160) in panel and words.strip() not in panel
     assert words.strip() in html.split('id="timeline"')[1]
+
+
+def test_an_unassigned_request_names_nobody_as_its_assignee(agent_client, new_request):
+    """staff_name calls a missing person "System" (an automatic entry); nobody owns this one."""
+    html = agent_client.get(f"/console/r/{new_request.pk}/").content.decode()
+    assert '<strong id="assignee">Nobody</strong>' in html
