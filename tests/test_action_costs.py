@@ -122,3 +122,35 @@ def test_a_rolled_back_change_leaves_no_copy_behind(request_in, agent, receiver)
     actions.add_internal_note(request.pk, agent, "After it.")
     assert queued_deliveries() == 0
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_compiled_statements_give_what_their_querysets_give(request_in, agent, departments):
+    from workflows.log import LOCK_REQUEST
+    from workflows.sla.clocks import REQUEST_CLOCKS
+
+    office_calendar()
+    make_policy()
+    request, other = request_in("open"), request_in("open")
+    actions.hand_off(request.pk, agent, department=departments["finance"], instructions="Refund.")
+    with transaction.atomic():
+        (locked,) = LOCK_REQUEST.rows(request.pk)
+        (again,) = LOCK_REQUEST.rows(other.pk)  # compiled once, another value in its place
+    assert (locked.pk, locked.status, locked.created_at) == (
+        request.pk,
+        "waiting_on_department",
+        request.created_at,
+    )
+    assert again.pk == other.pk
+    assert locked.config_token is not None
+    clocks = Clock.objects.filter(request=request).exclude(state=Clock.State.CANCELLED)
+    expected = [(c.pk, c.metric, c.state, c.due_at, c.target) for c in clocks.order_by("pk")]
+    found = [(c.pk, c.metric, c.state, c.due_at, c.target) for c in REQUEST_CLOCKS.rows(request.pk)]
+    assert found == expected and any(c[1] == "answer" for c in found)
+
+
+@pytest.mark.parametrize("request_id", [10**9, "x", None])
+def test_an_action_on_no_such_request_is_not_found(agent, request_id):
+    from workflows.errors import NotFound
+
+    with pytest.raises(NotFound):
+        actions.reply(request_id, agent, "Hello?")

@@ -14,6 +14,7 @@ from helpdesk.models import Event, Request
 from helpdesk.selectors import departments_holding
 from workflows import config, sla
 from workflows.errors import Conflict, NotFound
+from workflows.statements import Compiled
 from workflows.states import ACTIVE_REQUEST_STATES, RequestStatus
 
 PUBLIC = Event.Visibility.PUBLIC
@@ -141,6 +142,23 @@ def available_actions(request):
     return sorted(names - ({"escalate", "deescalate"} - level_moves))
 
 
+# The request with the configuration token (workflows.config) beside it, in one statement.
+LOCK_REQUEST = Compiled(
+    lambda pk: (
+        Request.objects.select_for_update()
+        .annotate(config_token=config.token_column())
+        .filter(pk=pk)
+    )
+)
+
+
+def _primary_key(request_id):
+    try:
+        return int(request_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such request.") from None
+
+
 @contextmanager
 def changing(request_id, actor, *, expected_seq=None):
     """Lock the request, yield a Change, save it and schedule its side effects."""
@@ -149,14 +167,10 @@ def changing(request_id, actor, *, expected_seq=None):
     from realtime.publisher import publish_after_commit
 
     with transaction.atomic():
-        try:
-            request = (
-                Request.objects.select_for_update()
-                .annotate(config_token=config.token_column())
-                .get(pk=request_id)
-            )
-        except Request.DoesNotExist:
-            raise NotFound("No such request.") from None
+        found = LOCK_REQUEST.rows(_primary_key(request_id))
+        if not found:
+            raise NotFound("No such request.")
+        request = found[0]
         if expected_seq is not None and int(expected_seq) != request.last_event_seq:
             raise Conflict(
                 "This request changed since you loaded it; review the latest and try again.",

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from workflows.models import REQUEST_METRICS, Clock, FiredStep, Metric
 from workflows.sla.rules import Rules
+from workflows.statements import Compiled
 from workflows.states import RequestStatus
 
 State = Clock.State
@@ -106,6 +107,13 @@ def _retarget(clock, rules, request, now, fired):
 # The clocks of one request, changed by one action --------------------------------------------
 
 
+REQUEST_CLOCKS = Compiled(
+    lambda request_id: (
+        Clock.objects.filter(request_id=request_id).exclude(state=State.CANCELLED).order_by("pk")
+    )
+)
+
+
 class RequestClocks:
     def __init__(self, request, rules=None, now=None):
         self.request = request
@@ -118,11 +126,7 @@ class RequestClocks:
     def clocks(self):
         if self._clocks is None:
             # Policies load lazily: only a resumed or retargeted clock reads its own.
-            self._clocks = list(
-                Clock.objects.filter(request=self.request)
-                .exclude(state=State.CANCELLED)
-                .order_by("pk")
-            )
+            self._clocks = REQUEST_CLOCKS.rows(self.request.pk)
         return self._clocks
 
     def find(self, metric, *, task_id=None, states=Clock.ACTIVE):
