@@ -66,8 +66,9 @@ def entries(req, events, *, public_only=False):
     kept = cache.get_many(keys)
     missing = [(event, key) for event, key in zip(events, keys, strict=True) if key not in kept]
     if missing:
-        selectors.attach_messages([event for event, _ in missing])
-        files = {} if public_only else attachments_by_message(req)
+        events_missing = [event for event, _ in missing]
+        selectors.attach_messages(events_missing)
+        files = {} if public_only else attachments_by_message(req, events_missing)
         context = {"req": req, "attachments": files}
         rendered = {key: template.render(context | {"event": event}) for event, key in missing}
         cache.set_many(rendered, ENTRY_KEPT_FOR)

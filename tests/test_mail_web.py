@@ -15,6 +15,7 @@ from helpdesk.mail.models import Attachment, ReceivedEmail
 from helpdesk.models import Request
 from realtime import fragments
 from tests.test_mail_support import build_email, run_tasks
+from workflows import actions
 
 # RFC 2231 lets a file name carry anything, line breaks included.
 EVIL_NAME = (
@@ -81,6 +82,34 @@ def test_the_request_page_and_its_live_entries_list_each_emails_files(two_reques
     with CaptureQueriesContext(connection) as queries:
         again = fragments.staff_push(request, selectors.timeline(request))
     assert again.html == push.html
+    assert not [q for q in queries.captured_queries if "mail_attachment" in q["sql"]]
+
+
+def test_entries_rendered_after_an_event_look_up_only_their_own_files(two_requests, agent):
+    """A long thread's files are many; the entry or two rendered after an event need theirs
+    only, and a status change none at all."""
+    (request, opening_file), _ = two_requests
+    answer = actions.customer_reply(request.pk, request.customer, "Here is the invoice.")
+    Attachment.objects.create(
+        request=request,
+        message=answer,
+        received=opening_file.received,
+        filename="invoice.pdf",
+        content_type="application/pdf",
+        size=3,
+        data=b"pdf",
+    )
+    actions.resolve(request.pk, agent)
+    events = {e.type: e for e in selectors.timeline(request)}
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        push = fragments.staff_push(request, [events["customer_replied"]])
+    assert ">invoice.pdf</a>" in push.html and ">a.html</a>" not in push.html
+    (files_query,) = [q["sql"] for q in queries.captured_queries if "mail_attachment" in q["sql"]]
+    assert '"mail_attachment"."message_id" >=' in files_query
+    assert "IS NULL" not in files_query  # the opening email's files are not asked for
+    with CaptureQueriesContext(connection) as queries:
+        fragments.staff_push(request, [events["status_changed"]])
     assert not [q for q in queries.captured_queries if "mail_attachment" in q["sql"]]
 
 
