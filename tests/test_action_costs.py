@@ -154,3 +154,23 @@ def test_an_action_on_no_such_request_is_not_found(agent, request_id):
 
     with pytest.raises(NotFound):
         actions.reply(request_id, agent, "Hello?")
+
+
+def test_task_actions_update_only_the_task_columns_they_change(
+    request_in, agent, clerk, departments
+):
+    request = request_in("open")
+    task = actions.hand_off(
+        request.pk, agent, department=departments["finance"], instructions="Refund order 42."
+    )
+    for act in (
+        lambda: actions.claim_task(task.pk, clerk),
+        lambda: actions.complete_task(task.pk, clerk, answer="Refunded."),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            act()
+        (update,) = statements(queries, "helpdesk_departmenttask", "UPDATE")
+        assert '"instructions"' not in update.split(" WHERE ")[0]
+    task.refresh_from_db()
+    assert (task.status, task.assignee, task.answer) == ("done", clerk, "Refunded.")
+    assert task.instructions == "Refund order 42." and task.finished_at is not None

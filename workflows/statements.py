@@ -1,10 +1,10 @@
 """Queries every action runs, compiled to SQL once per process instead of once per call.
 
 Building and compiling a queryset costs more Python time than running it: the statement that
-locks an action's request took 0.8 ms, of which 0.15 ms was the database's answer and its
-model. `Compiled` compiles the queryset once, with a stand-in for the one value that varies,
-and runs the SQL through `Manager.raw()`, which still applies each field's converters and
-builds the same model instances (annotations become attributes).
+locks an action's request took 0.8 to 1.0 ms of CPU, and 0.3 ms compiled once. `Compiled`
+compiles the queryset once, with a stand-in for the one value that varies, and runs the SQL
+through `Manager.raw()`, which still applies each field's converters and builds the same model
+instances (annotations become attributes).
 """
 
 from django.db import connection

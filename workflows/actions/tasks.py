@@ -78,11 +78,15 @@ def _move_task(change, task, transition_name, verb):
     getattr(task, transition_name)()
 
 
+# What finishing writes: a task's instructions can be long, and nothing else changed.
+FINISHED_TASK_FIELDS = ["status", "assignee", "answer", "finished_at", "updated_at"]
+
+
 def _finish(change, task, transition_name, verb, event_type, *, answer=""):
     _move_task(change, task, transition_name, verb)
     task.answer = answer
     task.finished_at = timezone.now()
-    task.save()
+    task.save(update_fields=FINISHED_TASK_FIELDS)
     change.record(
         event_type,
         public=False,
@@ -103,7 +107,7 @@ def claim_task(task_id, actor):
             return task
         _move_task(change, task, "claim", "claimed")
         task.assignee = actor
-        task.save()
+        task.save(update_fields=["status", "assignee", "updated_at"])
         change.record(
             "task_claimed",
             public=False,
