@@ -174,3 +174,13 @@ def test_task_actions_update_only_the_task_columns_they_change(
     task.refresh_from_db()
     assert (task.status, task.assignee, task.answer) == ("done", clerk, "Refunded.")
     assert task.instructions == "Refund order 42." and task.finished_at is not None
+
+
+def test_a_compiled_queryset_must_mention_its_value_once():
+    from workflows.statements import Compiled
+
+    twice = Compiled(
+        lambda pk: Request.objects.filter(pk=pk) | Request.objects.filter(customer_id=pk)
+    )
+    with pytest.raises(ValueError, match="exactly once"):
+        twice.rows(1)

@@ -31,6 +31,8 @@ class Compiled:
         if compiled is None:
             queryset = self.build(STAND_IN)
             sql, params = queryset.query.sql_with_params()
+            if params.count(STAND_IN) != 1:
+                raise ValueError("A compiled queryset must mention its value exactly once.")
             compiled = (queryset.model, sql, params, params.index(STAND_IN))
             self._by_vendor[connection.vendor] = compiled
         return compiled

@@ -21,9 +21,8 @@ def attachments_by_message(request, events):
         shown.append(Q(message__isnull=True))
     if not shown:
         return {}
+    files = Attachment.objects.filter(Q(*shown, _connector=Q.OR), request=request)
     grouped = defaultdict(list)
-    for item in Attachment.objects.filter(Q(*shown, _connector=Q.OR), request=request).defer(
-        "data"
-    ):
+    for item in files.defer("data"):
         grouped[item.message_id].append(item)
     return dict(grouped)
